@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0
+# xlb build: BPF objects and skeletons, the xlb binary, tests, bench, demo.
+# Out of tree in build/, quiet unless V=1. SANITIZE=address,undefined for
+# sanitizer builds of the userspace code.
+
+BUILD ?= build
+CLANG ?= clang
+CC ?= gcc
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+WARN := -Wall -Wextra -Werror
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-I$(BUILD) -Ibpf
+CFLAGS ?= -g -O2
+CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser -MMD -MP
+LDLIBS := -lbpf -lelf -lz
+ifneq ($(SANITIZE),)
+CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_PROGS := balancer decap
+BPF_OBJS := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
+SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+BPF_HDRS := $(wildcard bpf/*.h bpf/lib/*.h)
+
+# Everything in user/ but main.c is the library the tests link as well.
+LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
+XLB := $(BUILD)/xlb
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
+BPF_TEST := $(BUILD)/tests/packet_test
+TOOLS := $(BUILD)/tests/xlb-testload $(BUILD)/tests/xlb-bench
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+.DELETE_ON_ERROR:
+.PHONY: all test bench demo check format clean install help deps
+
+all: $(XLB) $(BPF_OBJS)
+
+help:
+	@echo "make            build bpf objects, skeletons and $(XLB)"
+	@echo "make test       run every test suite (needs root)"
+	@echo "make bench      data-path benchmarks"
+	@echo "make demo       namespaces, balanced traffic, failover"
+	@echo "make check      clang-format, cppcheck, shellcheck"
+	@echo "make install    install xlb to \$$(PREFIX)/sbin"
+	@echo "make clean      remove $(BUILD)/"
+
+# Installs Debian packages only when a tool or header is missing.
+$(DEPS_STAMP): scripts/install-deps.sh | $(BUILD)
+	$(Q)scripts/install-deps.sh
+	$(Q)touch $@
+
+deps: $(DEPS_STAMP)
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(DEPS_STAMP) $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_$* > $@
+
+$(LIB_OBJS) $(BUILD)/user/main.o: $(SKELS)
+
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: pure C under AddressSanitizer and UBSan, with cmocka.
+UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
+	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard user/*.h) $(SKELS) | $(BUILD)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
+
+$(BUILD)/tests/%: tests/bpf/%.c $(LIB_OBJS) $(wildcard tests/bpf/*.h) | $(BUILD)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+$(BUILD)/tests/xlb-%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,CC-TOOL,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+test: all $(UNIT_TESTS) $(BPF_TEST) $(TOOLS)
+	$(Q)tests/run.sh $(BUILD)
+
+bench: all $(TOOLS)
+	$(Q)tests/bench/run.sh $(BUILD)
+
+demo: all $(TOOLS)
+	$(Q)scripts/demo.sh $(BUILD)
+
+check:
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c
+	$(Q)cppcheck -q --error-exitcode=1 --enable=warning -Ibpf -Iuser user/
+	$(Q)if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh tests/*.sh tests/*/*.sh; fi
+
+format:
+	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c
+
+PREFIX ?= /usr/local
+install: $(XLB)
+	install -D -m 0755 $(XLB) $(DESTDIR)$(PREFIX)/sbin/xlb
+	install -D -m 0644 $(BPF_OBJS) -t $(DESTDIR)$(PREFIX)/lib/xlb/
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d)

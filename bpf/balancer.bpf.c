@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The xlb balancer: parse, match a VIP, keep or pick a backend (flow table,
+ * then weighted Maglev), encapsulate and send to it for direct return. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "xlb_abi.h"
+#include "lib/consts.h"
+#include "lib/parse.h"
+#include "lib/hash.h"
+#include "lib/maps.h"
+#include "lib/encap.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/* parse_packet's answer when the packet may belong to a VIP. */
+#define XLB_CANDIDATE XLB_REASON_MAX
+
+/* What kind of VIP-bound packet this is. */
+enum packet_kind {
+	PKT_FLOW,		/* ordinary TCP/UDP packet */
+	PKT_FRAG_FIRST,		/* first fragment: schedule and remember */
+	PKT_FRAG_LATER,		/* later fragment: follow the first */
+	PKT_ICMP_ERROR,		/* too-big error about a VIP flow */
+};
+
+struct packet {
+	struct xlb_flow_key key;	/* the flow as the client sends it */
+	__u32 l2_len;		/* bytes before the IP header */
+	__u32 ip_len;		/* IP header + payload, from the header */
+	__u32 frag_id;
+	__u8 kind;		/* enum packet_kind */
+	__u8 tos;		/* TOS / traffic class, copied outward */
+	__u8 tcp_flags;
+	__u8 df;		/* IPv4 don't-fragment (IPv6: always) */
+};
+
+static __always_inline int verdict(__u32 reason)
+{
+	count_reason(reason);
+	switch (reason) {
+	case XLB_PASS_NOT_IP:
+	case XLB_PASS_NOT_VIP:
+	case XLB_PASS_UNPARSED:
+	case XLB_PASS_FRAG_UNTRACKED:
+	case XLB_PASS_ALL_DOWN:
+		return XDP_PASS;
+	case XLB_FWD_TX:
+	case XLB_ICMP_TOO_BIG_SENT:
+		return XDP_TX;
+	}
+	return XDP_DROP;
+}
+
+/* ICMP frag-needed about a packet the VIP sent (a backend's reply): the
+ * quoted header runs VIP -> client, so the client's flow is its reverse.
+ * Only the first 8 bytes of the quoted L4 header are promised. */
+static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
+					       void *data_end,
+					       struct packet *pkt)
+{
+	struct icmphdr *icmp = nh->pos;
+	struct iphdr *inner;
+	__be16 *ports;
+
+	if ((void *)(icmp + 1) > data_end)
+		return XLB_DROP_MALFORMED;
+	if (icmp->type != ICMP_DEST_UNREACH || icmp->code != ICMP_FRAG_NEEDED)
+		return XLB_PASS_NOT_VIP;
+	inner = (void *)(icmp + 1);
+	if ((void *)(inner + 1) > data_end || inner->ihl < 5)
+		return XLB_PASS_UNPARSED;
+	ports = (void *)inner + inner->ihl * 4;
+	if ((void *)(ports + 2) > data_end)
+		return XLB_PASS_UNPARSED;
+	if (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	pkt->key.src.v4 = inner->daddr;
+	pkt->key.dst.v4 = inner->saddr;
+	pkt->key.sport = ports[1];
+	pkt->key.dport = ports[0];
+	pkt->key.proto = inner->protocol;
+	pkt->kind = PKT_ICMP_ERROR;
+	return XLB_CANDIDATE;
+}
+
+/* The IPv6 twin: packet-too-big quoting VIP -> client (no extension
+ * headers in the quote; anything else is passed on). */
+static __always_inline __u32 parse_icmp6_error(struct hdr_cursor *nh,
+					       void *data_end,
+					       struct packet *pkt)
+{
+	struct icmp6hdr *icmp6 = nh->pos;
+	struct ipv6hdr *inner;
+	__be16 *ports;
+
+	if ((void *)(icmp6 + 1) > data_end)
+		return XLB_DROP_MALFORMED;
+	if (icmp6->icmp6_type != ICMPV6_PKT_TOOBIG)
+		return XLB_PASS_NOT_VIP;
+	inner = (void *)(icmp6 + 1);
+	ports = (void *)(inner + 1);
+	if ((void *)(ports + 2) > data_end)
+		return XLB_PASS_UNPARSED;
+	if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	__builtin_memcpy(pkt->key.src.v6, &inner->daddr, 16);
+	__builtin_memcpy(pkt->key.dst.v6, &inner->saddr, 16);
+	pkt->key.sport = ports[1];
+	pkt->key.dport = ports[0];
+	pkt->key.proto = inner->nexthdr;
+	pkt->kind = PKT_ICMP_ERROR;
+	return XLB_CANDIDATE;
+}
+
+/* Fills pkt; returns XLB_CANDIDATE or the reason to pass/drop. */
+static __always_inline __u32 parse_packet(struct xdp_md *ctx,
+					  struct packet *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct hdr_cursor nh = { .pos = data };
+	struct ipv6_frag_info frag = {};
+	struct ipv6hdr *ip6h;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	int eth_type, proto;
+	__u16 frag_off;
+
+	eth_type = parse_ethhdr(&nh, data_end, &eth);
+	if (eth_type == XLB_PARSE_MALFORMED)
+		return XLB_DROP_MALFORMED;
+	if (eth_type == XLB_PARSE_UNPARSED)
+		return XLB_PASS_UNPARSED;
+	pkt->l2_len = nh.pos - data;
+
+	if (eth_type == bpf_htons(ETH_P_IP)) {
+		proto = parse_iphdr(&nh, data_end, &iph);
+		if (proto < 0)
+			return XLB_DROP_MALFORMED;
+		pkt->key.family = XLB_FAMILY_V4;
+		pkt->key.src.v4 = iph->saddr;
+		pkt->key.dst.v4 = iph->daddr;
+		pkt->key.proto = proto;
+		pkt->ip_len = bpf_ntohs(iph->tot_len);
+		pkt->tos = iph->tos;
+		frag_off = bpf_ntohs(iph->frag_off);
+		pkt->df = !!(frag_off & IP_DF);
+		pkt->frag_id = bpf_ntohs(iph->id);
+		if (frag_off & IP_OFFSET) {
+			pkt->kind = PKT_FRAG_LATER;
+			return XLB_CANDIDATE;
+		}
+		if (frag_off & IP_MF)
+			pkt->kind = PKT_FRAG_FIRST;
+		if (proto == IPPROTO_ICMP)
+			return parse_icmp4_error(&nh, data_end, pkt);
+	} else if (eth_type == bpf_htons(ETH_P_IPV6)) {
+		proto = parse_ip6hdr(&nh, data_end, &ip6h, &frag);
+		if (proto == XLB_PARSE_UNPARSED)
+			return XLB_PASS_UNPARSED;
+		if (proto < 0)
+			return XLB_DROP_MALFORMED;
+		pkt->key.family = XLB_FAMILY_V6;
+		__builtin_memcpy(pkt->key.src.v6, &ip6h->saddr, 16);
+		__builtin_memcpy(pkt->key.dst.v6, &ip6h->daddr, 16);
+		pkt->key.proto = proto;
+		pkt->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+		pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
+		pkt->df = 1;
+		pkt->frag_id = frag.id;
+		if (frag.offset) {
+			pkt->kind = PKT_FRAG_LATER;
+			return XLB_CANDIDATE;
+		}
+		if (frag.more)
+			pkt->kind = PKT_FRAG_FIRST;
+		if (proto == IPPROTO_ICMPV6)
+			return parse_icmp6_error(&nh, data_end, pkt);
+	} else {
+		return XLB_PASS_NOT_IP;
+	}
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	if (parse_ports(&nh, data_end, proto, &pkt->key.sport,
+			&pkt->key.dport, &pkt->tcp_flags))
+		return XLB_DROP_MALFORMED;
+	return XLB_CANDIDATE;
+}
+
+/* Exact (address, port, protocol) first, then the all-ports VIP. */
+static __always_inline struct xlb_vip_info *
+lookup_vip(const struct xlb_flow_key *flow)
+{
+	struct xlb_vip_key key = {
+		.addr = flow->dst,
+		.port = flow->dport,
+		.proto = flow->proto,
+		.family = flow->family,
+	};
+	struct xlb_vip_info *vip;
+
+	vip = bpf_map_lookup_elem(&vips, &key);
+	if (vip)
+		return vip;
+	key.port = 0;
+	return bpf_map_lookup_elem(&vips, &key);
+}
+
+static __always_inline struct xlb_backend *usable_backend(__u32 id)
+{
+	struct xlb_backend *be;
+
+	if (!id)
+		return NULL;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || !be->family || (be->flags & XLB_BACKEND_DOWN))
+		return NULL;
+	return be;
+}
+
+/* Maglev lookup. A slot whose backend is flagged down is skipped for the
+ * next slots, so one map write takes a backend out before any rebuild.
+ * Returns the backend id, 0 when none is usable (reason says why). */
+static __always_inline __u32 maglev_pick(__u32 vip_id, __u32 hash,
+					 __u32 *reason)
+{
+	__u32 zero = 0, slot, idx, n, i;
+	__u32 *size, *id;
+	void *table;
+
+	table = bpf_map_lookup_elem(&maglev_tables, &vip_id);
+	if (!table) {
+		*reason = XLB_DROP_NO_TABLE;
+		return 0;
+	}
+	size = bpf_map_lookup_elem(table, &zero);
+	if (!size || !*size) {
+		*reason = XLB_DROP_NO_TABLE;
+		return 0;
+	}
+	n = *size;
+	slot = hash % n;
+	for (i = 0; i <= XLB_DOWN_PROBES; i++) {
+		idx = XLB_TABLE_HDR + slot;
+		id = bpf_map_lookup_elem(table, &idx);
+		if (!id)
+			break;
+		if (usable_backend(*id))
+			return *id;
+		if (++slot >= n)
+			slot = 0;
+	}
+	*reason = XLB_DROP_ALL_DOWN;
+	return 0;
+}
+
+/* Keeps a flow on its backend, or schedules it and remembers the choice.
+ * Returns the backend id, or 0 with reason set. */
+static __always_inline __u32 select_backend(struct packet *pkt,
+					    const struct xlb_vip_info *vip,
+					    __u32 hash, __u32 *reason)
+{
+	struct xlb_flow *flow, entry = {};
+	__u64 now = bpf_ktime_get_ns();
+	__u32 id;
+
+	flow = bpf_map_lookup_elem(&flows, &pkt->key);
+	if (flow && usable_backend(flow->backend_id)) {
+		if (pkt->kind != PKT_ICMP_ERROR &&
+		    now - flow->last_seen_ns > XLB_FLOW_TOUCH_NS)
+			flow->last_seen_ns = now;
+		count_reason(XLB_FLOW_HIT);
+		return flow->backend_id;
+	}
+
+	id = maglev_pick(vip->vip_id, hash, reason);
+	if (!id)
+		return 0;
+	/* An ICMP error is steered, never the start of a flow. */
+	if (pkt->kind == PKT_ICMP_ERROR)
+		return id;
+	count_reason(flow ? XLB_FLOW_RESCHEDULE : XLB_FLOW_MISS);
+	if (!flow && pkt->key.proto == IPPROTO_TCP &&
+	    (pkt->tcp_flags & TCP_FLAG_RST)) {
+		count_reason(XLB_FLOW_NOT_INSERTED);
+		return id;
+	}
+	entry.backend_id = id;
+	entry.vip_id = vip->vip_id;
+	entry.last_seen_ns = now;
+	if (bpf_map_update_elem(&flows, &pkt->key, &entry, BPF_ANY))
+		count_reason(XLB_FLOW_INSERT_FAIL);
+	return id;
+}
+
+static __always_inline void frag_key(const struct packet *pkt,
+				     struct xlb_frag_key *fk)
+{
+	fk->src = pkt->key.src;
+	fk->dst = pkt->key.dst;
+	fk->id = pkt->frag_id;
+	fk->proto = pkt->key.proto;
+	fk->family = pkt->key.family;
+}
+
+/* Outer source: configured base, low bits from the flow hash. */
+static __always_inline void outer_source(const struct xlb_config *cfg,
+					 __u8 family, __u32 hash,
+					 union xlb_addr *src)
+{
+	__u32 bits = cfg->src_hostbits > 16 ? 16 : cfg->src_hostbits;
+	__u32 mask = (1U << bits) - 1;
+
+	if (family == XLB_FAMILY_V4) {
+		src->v4 = cfg->src4 | bpf_htonl(hash & mask);
+		return;
+	}
+	__builtin_memcpy(src->v6, cfg->src6, 16);
+	src->v6[3] |= bpf_htonl(hash & mask);
+}
+
+static __always_inline int mac_is_zero(const __u8 *mac)
+{
+	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
+}
+
+/* Answers an oversize packet with ICMP, or drops it when ICMP is not
+ * allowed (IPv4 without DF, or the packet is itself an ICMP error). */
+static __always_inline __u32 too_big(struct xdp_md *ctx, struct packet *pkt,
+				     struct l2_saved *l2, __u32 mtu,
+				     __u32 overhead)
+{
+	__u32 report = mtu > overhead ? mtu - overhead : 0;
+
+	if (!pkt->df || pkt->kind == PKT_ICMP_ERROR)
+		return XLB_DROP_OVERSIZE;
+	if (pkt->key.family == XLB_FAMILY_V4) {
+		if (report < XLB_ICMP4_MIN_MTU)
+			report = XLB_ICMP4_MIN_MTU;
+		if (icmp4_too_big(ctx, l2, report))
+			return XLB_DROP_OVERSIZE;
+	} else {
+		if (report < XLB_IPV6_MIN_MTU)
+			report = XLB_IPV6_MIN_MTU;
+		if (icmp6_too_big(ctx, l2, report))
+			return XLB_DROP_OVERSIZE;
+	}
+	return XLB_ICMP_TOO_BIG_SENT;
+}
+
+/* Encapsulates toward the backend and picks the way out. */
+static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
+					    struct packet *pkt,
+					    const struct xlb_config *cfg,
+					    const struct xlb_backend *be,
+					    __u32 hash, __u32 *egress)
+{
+	struct bpf_fib_lookup fib = {};
+	struct outer_hdr o = {};
+	struct l2_saved l2;
+	__u32 overhead, mtu;
+	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
+	int rc = -1;
+
+	if (l2_save(ctx, &l2, pkt->l2_len))
+		return XLB_DROP_MALFORMED;
+
+	o.family = be->family;
+	o.dst = be->addr;
+	o.inner_len = pkt->ip_len;
+	o.inner_proto = pkt->key.family == XLB_FAMILY_V4 ? IPPROTO_IPIP
+							 : IPPROTO_IPV6;
+	o.tos = pkt->tos;
+	o.flow_label = hash;
+	outer_source(cfg, be->family, hash, &o.src);
+	overhead = be->family == XLB_FAMILY_V4 ? XLB_IPIP_OVERHEAD
+					       : XLB_IP6IP6_OVERHEAD;
+
+	if (!(cfg->flags & XLB_CFG_NO_FIB)) {
+		fib.ifindex = ctx->ingress_ifindex;
+		fib.tot_len = pkt->ip_len + overhead;
+		if (be->family == XLB_FAMILY_V4) {
+			fib.family = AF_INET;
+			fib.ipv4_src = o.src.v4;
+			fib.ipv4_dst = o.dst.v4;
+		} else {
+			fib.family = AF_INET6;
+			__builtin_memcpy(fib.ipv6_src, o.src.v6, 16);
+			__builtin_memcpy(fib.ipv6_dst, o.dst.v6, 16);
+		}
+		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	}
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return too_big(ctx, pkt, &l2, fib.mtu_result, overhead);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
+		*egress = fib.ifindex;
+		__builtin_memcpy(dmac, fib.dmac, ETH_ALEN);
+		__builtin_memcpy(smac, fib.smac, ETH_ALEN);
+	} else {
+		/* No FIB answer: the configured gateway, if any. */
+		if (mac_is_zero(cfg->gw_mac))
+			return XLB_DROP_NO_ROUTE;
+		mtu = cfg->mtu ? cfg->mtu : 1500;
+		if (pkt->ip_len + overhead > mtu)
+			return too_big(ctx, pkt, &l2, mtu, overhead);
+		*egress = cfg->gw_ifindex ? cfg->gw_ifindex
+					  : ctx->ingress_ifindex;
+		__builtin_memcpy(dmac, cfg->gw_mac, ETH_ALEN);
+		/* our own MAC is the one the frame was sent to */
+		__builtin_memcpy(smac, l2.bytes, ETH_ALEN);
+	}
+
+	if (encap_push(ctx, &l2, &o, dmac, smac))
+		return XLB_DROP_ENCAP;
+	if (*egress == ctx->ingress_ifindex)
+		return XLB_FWD_TX;
+	if (!bpf_map_lookup_elem(&tx_ports, egress))
+		return XLB_DROP_NO_TX_PORT;
+	return XLB_FWD_REDIRECT;
+}
+
+static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
+				   const struct xlb_config *cfg, __u32 vip_id,
+				   __u32 backend_id, __u32 hash)
+{
+	__u64 bytes = ctx->data_end - ctx->data;
+	struct xlb_backend *be;
+	__u32 reason, egress = 0;
+
+	be = bpf_map_lookup_elem(&backends, &backend_id);
+	if (!be || !be->family)
+		return verdict(XLB_DROP_ALL_DOWN);
+	reason = encap_and_send(ctx, pkt, cfg, be, hash, &egress);
+	if (reason != XLB_FWD_TX && reason != XLB_FWD_REDIRECT)
+		return verdict(reason);
+	count_bytes(&vip_stats, vip_id, bytes);
+	count_bytes(&backend_stats, backend_id, bytes);
+	if (reason == XLB_FWD_TX)
+		return verdict(reason);
+	count_reason(reason);
+	return bpf_redirect_map(&tx_ports, egress, 0);
+}
+
+/* A later fragment has no ports: it follows its datagram's first one. */
+static __always_inline int forward_later_fragment(struct xdp_md *ctx,
+						  struct packet *pkt,
+						  const struct xlb_config *cfg)
+{
+	struct xlb_frag_key fk = {};
+	struct xlb_flow *first;
+
+	frag_key(pkt, &fk);
+	first = bpf_map_lookup_elem(&frags, &fk);
+	if (!first)
+		return verdict(XLB_PASS_FRAG_UNTRACKED);
+	count_reason(XLB_FRAG_FOLLOWED);
+	return forward(ctx, pkt, cfg, first->vip_id, first->backend_id,
+		       xlb_flow_hash(&pkt->key, 0, cfg->hash_seed));
+}
+
+SEC("xdp")
+int xlb_balancer(struct xdp_md *ctx)
+{
+	struct xlb_frag_key fk = {};
+	struct xlb_flow first = {};
+	struct xlb_config *cfg;
+	struct xlb_vip_info *vip;
+	struct packet pkt = {};
+	__u32 reason, id, hash, zero = 0;
+
+	reason = parse_packet(ctx, &pkt);
+	if (reason != XLB_CANDIDATE)
+		return verdict(reason);
+	cfg = bpf_map_lookup_elem(&settings, &zero);
+	if (!cfg)
+		return verdict(XLB_PASS_NOT_VIP);
+	if (pkt.kind == PKT_FRAG_LATER)
+		return forward_later_fragment(ctx, &pkt, cfg);
+
+	vip = lookup_vip(&pkt.key);
+	if (!vip)
+		return verdict(XLB_PASS_NOT_VIP);
+
+	hash = xlb_flow_hash(&pkt.key, vip->flags & XLB_VIP_SRC_AFFINITY,
+			     cfg->hash_seed);
+	id = select_backend(&pkt, vip, hash, &reason);
+	if (!id) {
+		if (reason == XLB_DROP_ALL_DOWN &&
+		    (vip->flags & XLB_VIP_PASS_ALL_DOWN))
+			reason = XLB_PASS_ALL_DOWN;
+		return verdict(reason);
+	}
+	if (pkt.kind == PKT_ICMP_ERROR)
+		count_reason(XLB_ICMP_TO_FLOW);
+	if (pkt.kind == PKT_FRAG_FIRST) {
+		frag_key(&pkt, &fk);
+		first.backend_id = id;
+		first.vip_id = vip->vip_id;
+		first.last_seen_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&frags, &fk, &first, BPF_ANY);
+		count_reason(XLB_FRAG_FIRST);
+	}
+	return forward(ctx, &pkt, cfg, vip->vip_id, id, hash);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The ABI between the XDP programs and userspace: every map key and value,
+ * size, flag and counter index. The one and only copy; both sides include it.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#ifdef __BPF__
+/* BPF side: types come from vmlinux.h, included before this header. */
+#else
+#include <linux/types.h>
+#endif
+
+/* Bump when a map layout changes; pinned maps are versioned by name. */
+#define XLB_ABI_VERSION 1
+
+#define XLB_MAX_VIPS 1024		/* VIP ids are 0 .. XLB_MAX_VIPS-1 */
+#define XLB_MAX_BACKENDS 8192		/* backend id 0 means "none" */
+#define XLB_DEFAULT_FLOW_ENTRIES 1000000
+#define XLB_FRAG_ENTRIES 65536
+#define XLB_DEFAULT_TABLE_SIZE 65537	/* Maglev slots, prime */
+#define XLB_MAX_TABLE_SIZE 1048573	/* largest prime below 2^20 */
+/* Slots probed after the hashed one when that backend is flagged down. */
+#define XLB_DOWN_PROBES 16
+/* last_seen in a flow entry is refreshed at most this often (ns). */
+#define XLB_FLOW_TOUCH_NS 1000000000ULL
+
+/* Address family tags used in keys (not AF_* so both sides agree). */
+#define XLB_FAMILY_V4 4
+#define XLB_FAMILY_V6 6
+
+/* Encapsulation overhead added to the IP packet. */
+#define XLB_IPIP_OVERHEAD 20	/* IPv4 outer header */
+#define XLB_IP6IP6_OVERHEAD 40	/* IPv6 outer header, v4 or v6 inside */
+#define XLB_IPV6_MIN_MTU 1280
+
+/* An IP address of either family: IPv4 lives in addr[0], the rest zero. */
+union xlb_addr {
+	__be32 v4;
+	__be32 v6[4];
+};
+
+/* vips map key: what a packet must match to be balanced. */
+struct xlb_vip_key {
+	union xlb_addr addr;	/* destination address, network order */
+	__be16 port;		/* destination port, network order; 0 = any */
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* XLB_FAMILY_V4 or XLB_FAMILY_V6 */
+};
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key size");
+
+/* Per-VIP flags. */
+enum {
+	XLB_VIP_SRC_AFFINITY = 1 << 0,	/* hash the source address only */
+	XLB_VIP_PASS_ALL_DOWN = 1 << 1,	/* no backend up: XDP_PASS, not drop */
+};
+
+/* vips map value. */
+struct xlb_vip_info {
+	__u32 vip_id;	/* index into maglev_tables and vip_stats */
+	__u32 flags;	/* XLB_VIP_* */
+};
+_Static_assert(sizeof(struct xlb_vip_info) == 8, "xlb_vip_info size");
+
+/* Per-backend flags, written by the agent. */
+enum {
+	XLB_BACKEND_DOWN = 1 << 0,	/* not usable: avoid for new flows and
+					 * reschedule flows pinned to it */
+};
+
+/* backends map value, indexed by backend id. */
+struct xlb_backend {
+	union xlb_addr addr;	/* where to encapsulate to, network order */
+	__u8 family;		/* XLB_FAMILY_*; 0 = slot unused */
+	__u8 flags;		/* XLB_BACKEND_* */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct xlb_backend) == 20, "xlb_backend size");
+
+/* Maglev inner table layout: slot 0 holds the number of slots that follow
+ * (so table and size are swapped together), slots 1..n hold backend ids. */
+#define XLB_TABLE_HDR 1
+
+/* flows map key: one connection as the client sent it. */
+struct xlb_flow_key {
+	union xlb_addr src;	/* client address */
+	union xlb_addr dst;	/* VIP address */
+	__be16 sport;		/* client port (0 for portless protocols) */
+	__be16 dport;		/* VIP port */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
+
+/* flows map value. */
+struct xlb_flow {
+	__u32 backend_id;
+	__u32 vip_id;
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of a recent packet */
+};
+_Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
+
+/* frags map key: one fragmented datagram (IPv4 id or IPv6 fragment id). */
+struct xlb_frag_key {
+	union xlb_addr src;
+	union xlb_addr dst;
+	__u32 id;		/* host order */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
+
+/* config map flags. */
+enum {
+	XLB_CFG_NO_FIB = 1 << 0,	/* skip bpf_fib_lookup, use gw_mac */
+};
+
+/* config map value (one entry, index 0): data-path wide settings. */
+struct xlb_config {
+	__u32 hash_seed;	/* same on every balancer host => same choices */
+	__u32 flags;		/* XLB_CFG_* */
+	__u8 gw_mac[6];		/* next hop when the FIB has no answer; 0 = none */
+	__u16 mtu;		/* egress MTU when the FIB gives none; 0 = 1500 */
+	__u32 gw_ifindex;	/* egress for gw_mac; 0 = ingress device */
+	__u32 src_hostbits;	/* low bits of the outer source taken from the
+				 * flow hash, so backends spread flows over
+				 * their receive queues (0..16) */
+	__be32 src4;		/* outer IPv4 source base, network order */
+	__be32 src6[4];		/* outer IPv6 source base, network order */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct xlb_config) == 48, "xlb_config size");
+
+/* Packet and byte counters (per-CPU; userspace sums). */
+struct xlb_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct xlb_counter) == 16, "xlb_counter size");
+
+/* Index into the reasons map: why a packet was passed, dropped or
+ * forwarded, plus flow-table events. Append only; names in xlb_reason_name. */
+enum xlb_reason {
+	XLB_FWD_TX,		/* encapsulated, sent back out the ingress */
+	XLB_FWD_REDIRECT,	/* encapsulated, redirected to another device */
+	XLB_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
+	XLB_PASS_NOT_VIP,	/* IP, but no VIP matches */
+	XLB_PASS_UNPARSED,	/* valid but beyond what we parse (ext headers) */
+	XLB_PASS_FRAG_UNTRACKED, /* later fragment with no first fragment seen */
+	XLB_PASS_ALL_DOWN,	/* VIP with no usable backend, policy pass */
+	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
+	XLB_DROP_ALL_DOWN,	/* VIP with no usable backend, policy drop */
+	XLB_DROP_NO_TABLE,	/* VIP without a Maglev table yet */
+	XLB_DROP_OVERSIZE,	/* too big after encapsulation, no ICMP sent */
+	XLB_DROP_NO_ROUTE,	/* no FIB answer and no gateway configured */
+	XLB_DROP_ENCAP,		/* could not grow the packet headroom */
+	XLB_DROP_NO_TX_PORT,	/* egress device missing from tx_ports */
+	XLB_ICMP_TOO_BIG_SENT,	/* answered with frag-needed/packet-too-big */
+	XLB_ICMP_TO_FLOW,	/* ICMP error steered to its flow's backend */
+	XLB_FLOW_HIT,		/* flow table hit, backend kept */
+	XLB_FLOW_MISS,		/* new flow scheduled by Maglev */
+	XLB_FLOW_RESCHEDULE,	/* hit whose backend was down: moved */
+	XLB_FLOW_NOT_INSERTED,	/* TCP RST or non-first fragment: no entry */
+	XLB_FLOW_INSERT_FAIL,	/* map update failed (should not happen) */
+	XLB_FRAG_FIRST,		/* first fragment, datagram tracked */
+	XLB_FRAG_FOLLOWED,	/* later fragment sent to its datagram's backend */
+	XLB_REASON_MAX,
+};
+
+/* Decap program counters (per-CPU array index). */
+enum xlb_decap_reason {
+	XLB_DECAP_DONE,		/* outer header stripped, inner passed on */
+	XLB_DECAP_PASS,		/* not encapsulated to a local address */
+	XLB_DECAP_MALFORMED,	/* encapsulated but truncated: dropped */
+	XLB_DECAP_MAX,
+};
+
+/* decap_addrs map key: a local address tunnels may be sent to. */
+struct xlb_decap_key {
+	union xlb_addr addr;
+	__u32 family;
+};
+_Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key size");
+
+#endif /* XLB_ABI_H */

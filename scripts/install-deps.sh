@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Installs every Debian package xlb's build, tests, demo and benchmarks need.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -eu
+
+PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
+bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
+libcurl4-openssl-dev curl python3 procps iputils-ping"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
