@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* IPv4/IPv6 addresses as the ABI holds them: parsing and printing. */
+#ifndef XLB_ADDR_H
+#define XLB_ADDR_H
+
+#include <stddef.h>
+#include "xlb_abi.h"
+
+/* Parses "192.0.2.1" or "2001:db8::1"; returns 0 or -EINVAL. */
+int xlb_addr_parse(const char *s, union xlb_addr *addr, __u8 *family);
+/* Formats into buf (at least 46 bytes); returns buf. */
+const char *xlb_addr_str(const union xlb_addr *addr, __u8 family, char *buf,
+			 size_t len);
+
+#endif /* XLB_ADDR_H */

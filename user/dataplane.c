@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Dataplane writer: loads the BPF skeletons and is the one place that reads
+ * and writes their maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+#include "balancer.skel.h"
+#include "decap.skel.h"
+#include "dataplane.h"
+#include "log.h"
+
+struct dataplane {
+	struct xlb_balancer *skel;
+};
+
+struct decap {
+	struct xlb_decap *skel;
+};
+
+static const char *const reason_names[XLB_REASON_MAX] = {
+	[XLB_FWD_TX] = "fwd_tx",
+	[XLB_FWD_REDIRECT] = "fwd_redirect",
+	[XLB_PASS_NOT_IP] = "pass_not_ip",
+	[XLB_PASS_NOT_VIP] = "pass_not_vip",
+	[XLB_PASS_UNPARSED] = "pass_unparsed",
+	[XLB_PASS_FRAG_UNTRACKED] = "pass_frag_untracked",
+	[XLB_PASS_ALL_DOWN] = "pass_all_down",
+	[XLB_DROP_MALFORMED] = "drop_malformed",
+	[XLB_DROP_ALL_DOWN] = "drop_all_down",
+	[XLB_DROP_NO_TABLE] = "drop_no_table",
+	[XLB_DROP_OVERSIZE] = "drop_oversize",
+	[XLB_DROP_NO_ROUTE] = "drop_no_route",
+	[XLB_DROP_ENCAP] = "drop_encap",
+	[XLB_DROP_NO_TX_PORT] = "drop_no_tx_port",
+	[XLB_ICMP_TOO_BIG_SENT] = "icmp_too_big_sent",
+	[XLB_ICMP_TO_FLOW] = "icmp_to_flow",
+	[XLB_FLOW_HIT] = "flow_hit",
+	[XLB_FLOW_MISS] = "flow_miss",
+	[XLB_FLOW_RESCHEDULE] = "flow_reschedule",
+	[XLB_FLOW_NOT_INSERTED] = "flow_not_inserted",
+	[XLB_FLOW_INSERT_FAIL] = "flow_insert_fail",
+	[XLB_FRAG_FIRST] = "frag_first",
+	[XLB_FRAG_FOLLOWED] = "frag_followed",
+};
+
+const char *xlb_reason_name(unsigned int reason)
+{
+	if (reason >= XLB_REASON_MAX || !reason_names[reason])
+		return "unknown";
+	return reason_names[reason];
+}
+
+struct dataplane *dataplane_open(const struct dataplane_opts *opts)
+{
+	struct dataplane *dp;
+	int err;
+
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return NULL;
+	dp->skel = xlb_balancer__open();
+	if (!dp->skel) {
+		err = -errno;
+		goto err;
+	}
+	if (opts && opts->flow_entries) {
+		err = bpf_map__set_max_entries(dp->skel->maps.flows,
+					       opts->flow_entries);
+		if (err)
+			goto err;
+	}
+	err = xlb_balancer__load(dp->skel);
+	if (err) {
+		pr_warn("loading the balancer program failed: %s\n",
+			strerror(-err));
+		goto err;
+	}
+	return dp;
+err:
+	dataplane_close(dp);
+	errno = -err;
+	return NULL;
+}
+
+void dataplane_close(struct dataplane *dp)
+{
+	if (!dp)
+		return;
+	xlb_balancer__destroy(dp->skel);
+	free(dp);
+}
+
+int dataplane_prog_fd(const struct dataplane *dp)
+{
+	return bpf_program__fd(dp->skel->progs.xlb_balancer);
+}
+
+static int update(struct bpf_map *map, const void *key, const void *val)
+{
+	int err = bpf_map_update_elem(bpf_map__fd(map), key, val, BPF_ANY);
+
+	return err ? -errno : 0;
+}
+
+int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg)
+{
+	__u32 zero = 0;
+
+	return update(dp->skel->maps.settings, &zero, cfg);
+}
+
+int dataplane_set_vip(struct dataplane *dp, const struct xlb_vip_key *key,
+		      const struct xlb_vip_info *info)
+{
+	if (info->vip_id >= XLB_MAX_VIPS)
+		return -ERANGE;
+	return update(dp->skel->maps.vips, key, info);
+}
+
+int dataplane_del_vip(struct dataplane *dp, const struct xlb_vip_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.vips), key))
+		return -errno;
+	return 0;
+}
+
+int dataplane_set_backend(struct dataplane *dp, __u32 id,
+			  const struct xlb_backend *be)
+{
+	if (!id || id >= XLB_MAX_BACKENDS)
+		return -ERANGE;
+	return update(dp->skel->maps.backends, &id, be);
+}
+
+int dataplane_set_backend_down(struct dataplane *dp, __u32 id, bool down)
+{
+	struct xlb_backend be;
+	int fd = bpf_map__fd(dp->skel->maps.backends);
+
+	if (!id || id >= XLB_MAX_BACKENDS)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(fd, &id, &be))
+		return -errno;
+	if (down)
+		be.flags |= XLB_BACKEND_DOWN;
+	else
+		be.flags &= ~XLB_BACKEND_DOWN;
+	return update(dp->skel->maps.backends, &id, &be);
+}
+
+/* A new inner table is written through mmap (one memcpy, no syscall per
+ * slot) and becomes visible to the data path with a single outer update. */
+int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
+			const __u32 *slots, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, copts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 entries = XLB_TABLE_HDR + n;
+	size_t len;
+	__u32 *mem;
+	int fd, err;
+
+	if (vip_id >= XLB_MAX_VIPS || !n || n > XLB_MAX_TABLE_SIZE)
+		return -ERANGE;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_maglev", sizeof(__u32),
+			    sizeof(__u32), entries, &copts);
+	if (fd < 0)
+		return -errno;
+	len = (entries * sizeof(__u32) + getpagesize() - 1) &
+	      ~((size_t)getpagesize() - 1);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	mem[0] = n;
+	memcpy(mem + XLB_TABLE_HDR, slots, n * sizeof(__u32));
+	munmap(mem, len);
+	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables),
+				  &vip_id, &fd, BPF_ANY);
+	if (err)
+		err = -errno;
+out:
+	close(fd);
+	return err;
+}
+
+int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)
+{
+	return update(dp->skel->maps.tx_ports, &ifindex, &ifindex);
+}
+
+/* Sums one per-CPU entry of nwords 64-bit words. */
+static int read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
+		       size_t nwords)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * nwords, sizeof(__u64));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(map), &idx, vals)) {
+		err = -errno;
+		goto out;
+	}
+	memset(sum, 0, nwords * sizeof(__u64));
+	for (int c = 0; c < ncpu; c++)
+		for (size_t w = 0; w < nwords; w++)
+			sum[w] += vals[(size_t)c * nwords + w];
+out:
+	free(vals);
+	return err;
+}
+
+int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX])
+{
+	for (__u32 r = 0; r < XLB_REASON_MAX; r++) {
+		int err = read_percpu(dp->skel->maps.reasons, r, &out[r], 1);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dataplane_read_vip_stats(struct dataplane *dp, __u32 vip_id,
+			     struct xlb_counter *out)
+{
+	return read_percpu(dp->skel->maps.vip_stats, vip_id, (__u64 *)out, 2);
+}
+
+int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
+				 struct xlb_counter *out)
+{
+	return read_percpu(dp->skel->maps.backend_stats, id, (__u64 *)out, 2);
+}
+
+int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
+			  struct xlb_flow *out)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows), key, out))
+		return -errno;
+	return 0;
+}
+
+static int clear_hash(struct bpf_map *map, size_t key_size)
+{
+	int fd = bpf_map__fd(map);
+	char key[64];
+
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	/* Delete the first key until none is left: safe while deleting. */
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return 0;
+}
+
+int dataplane_clear_flows(struct dataplane *dp)
+{
+	int err = clear_hash(dp->skel->maps.flows, sizeof(struct xlb_flow_key));
+
+	return err ? err
+		   : clear_hash(dp->skel->maps.frags,
+				sizeof(struct xlb_frag_key));
+}
+
+/* Zeroes every CPU's slot of every entry of a per-CPU array. */
+static int clear_percpu(struct bpf_map *map)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t sz = bpf_map__value_size(map);
+	void *zeros;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zeros = calloc((size_t)ncpu, (sz + 7) & ~7UL);
+	if (!zeros)
+		return -ENOMEM;
+	for (__u32 i = 0; i < bpf_map__max_entries(map) && !err; i++)
+		if (bpf_map_update_elem(bpf_map__fd(map), &i, zeros, BPF_ANY))
+			err = -errno;
+	free(zeros);
+	return err;
+}
+
+int dataplane_clear_stats(struct dataplane *dp)
+{
+	int err = clear_percpu(dp->skel->maps.reasons);
+
+	if (!err)
+		err = clear_percpu(dp->skel->maps.vip_stats);
+	if (!err)
+		err = clear_percpu(dp->skel->maps.backend_stats);
+	return err;
+}
+
+int xdp_attach(int ifindex, int prog_fd, enum xdp_mode mode)
+{
+	int err;
+
+	if (mode == XDP_MODE_GENERIC)
+		return bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_SKB_MODE,
+				      NULL);
+	err = bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (err && mode == XDP_MODE_AUTO) {
+		pr_info("native XDP unavailable on ifindex %d (%s), "
+			"falling back to generic\n",
+			ifindex, strerror(-err));
+		err = bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_SKB_MODE,
+				     NULL);
+	}
+	return err;
+}
+
+int xdp_detach(int ifindex)
+{
+	int err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+
+	if (err)
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	return err;
+}
+
+struct decap *decap_open(void)
+{
+	struct decap *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return NULL;
+	d->skel = xlb_decap__open_and_load();
+	if (!d->skel) {
+		err = errno;
+		free(d);
+		errno = err;
+		return NULL;
+	}
+	return d;
+}
+
+void decap_close(struct decap *d)
+{
+	if (!d)
+		return;
+	xlb_decap__destroy(d->skel);
+	free(d);
+}
+
+int decap_prog_fd(const struct decap *d)
+{
+	return bpf_program__fd(d->skel->progs.xlb_decap);
+}
+
+int decap_add_addr(struct decap *d, const union xlb_addr *addr, __u8 family)
+{
+	struct xlb_decap_key key = { .addr = *addr, .family = family };
+	__u32 one = 1;
+
+	return update(d->skel->maps.decap_addrs, &key, &one);
+}
+
+int decap_read_stats(struct decap *d, __u64 out[XLB_DECAP_MAX])
+{
+	for (__u32 r = 0; r < XLB_DECAP_MAX; r++) {
+		int err = read_percpu(d->skel->maps.decap_stats, r, &out[r], 1);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The only code that touches the BPF skeletons and maps. */
+#ifndef XLB_DATAPLANE_H
+#define XLB_DATAPLANE_H
+
+#include <stdbool.h>
+#include "xlb_abi.h"
+
+struct dataplane;
+
+struct dataplane_opts {
+	__u32 flow_entries;	/* connection table size; 0 = default */
+};
+
+/* Opens and loads the balancer (maps created, nothing attached).
+ * NULL with errno set on failure. */
+struct dataplane *dataplane_open(const struct dataplane_opts *opts);
+void dataplane_close(struct dataplane *dp);
+int dataplane_prog_fd(const struct dataplane *dp);
+
+int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg);
+int dataplane_set_vip(struct dataplane *dp, const struct xlb_vip_key *key,
+		      const struct xlb_vip_info *info);
+int dataplane_del_vip(struct dataplane *dp, const struct xlb_vip_key *key);
+int dataplane_set_backend(struct dataplane *dp, __u32 id,
+			  const struct xlb_backend *be);
+/* One map write: the data path avoids (or uses again) the backend. */
+int dataplane_set_backend_down(struct dataplane *dp, __u32 id, bool down);
+/* Fills a new inner table with slots[0..n-1] and swaps it in whole. */
+int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
+			const __u32 *slots, __u32 n);
+int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex);
+
+/* Counters summed over CPUs. */
+int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX]);
+int dataplane_read_vip_stats(struct dataplane *dp, __u32 vip_id,
+			     struct xlb_counter *out);
+int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
+				 struct xlb_counter *out);
+int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
+			  struct xlb_flow *out);
+int dataplane_clear_flows(struct dataplane *dp);
+int dataplane_clear_stats(struct dataplane *dp);
+
+const char *xlb_reason_name(unsigned int reason);
+
+/* XDP attach modes for xdp_attach(). */
+enum xdp_mode { XDP_MODE_NATIVE, XDP_MODE_GENERIC, XDP_MODE_AUTO };
+int xdp_attach(int ifindex, int prog_fd, enum xdp_mode mode);
+int xdp_detach(int ifindex);
+
+/* Backend side: the decap program and its local addresses. */
+struct decap;
+struct decap *decap_open(void);
+void decap_close(struct decap *d);
+int decap_prog_fd(const struct decap *d);
+int decap_add_addr(struct decap *d, const union xlb_addr *addr, __u8 family);
+int decap_read_stats(struct decap *d, __u64 out[XLB_DECAP_MAX]);
+
+#endif /* XLB_DATAPLANE_H */

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Logging to stderr, with libbpf's own messages routed through it. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+enum log_level log_level = LOG_LVL_WARN;
+
+static void log_vprint(enum log_level level, const char *fmt, va_list ap)
+{
+	if (level > log_level)
+		return;
+	vfprintf(stderr, fmt, ap);
+}
+
+void log_print(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vprint(level, fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	enum log_level ours = level == LIBBPF_WARN ? LOG_LVL_WARN
+			    : level == LIBBPF_INFO ? LOG_LVL_INFO
+						   : LOG_LVL_DEBUG;
+
+	log_vprint(ours, fmt, ap);
+	return 0;
+}
+
+void log_init(enum log_level level)
+{
+	log_level = level;
+	libbpf_set_print(libbpf_print);
+}
