@@ -73,7 +73,8 @@ struct xlb_backend {
 	union xlb_addr addr;	/* where to encapsulate to, network order */
 	__u8 family;		/* XLB_FAMILY_*; 0 = slot unused */
 	__u8 flags;		/* XLB_BACKEND_* */
-	__u16 pad;
+	__u16 vip_id;		/* owning VIP: lets a restarted agent map
+				 * backends back to their ids */
 };
 _Static_assert(sizeof(struct xlb_backend) == 20, "xlb_backend size");
 

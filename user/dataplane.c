@@ -2,6 +2,8 @@
 /* Dataplane writer: loads the BPF skeletons and is the one place that reads
  * and writes their maps. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -57,6 +59,42 @@ const char *xlb_reason_name(unsigned int reason)
 	return reason_names[reason];
 }
 
+/* Every map gets a pin path: libbpf then reuses a compatible pinned map
+ * (keeping flows and tables across restarts) or creates and pins it. */
+static int set_pin_paths(struct bpf_object *obj, const char *dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir,
+			     bpf_map__name(map)) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+__u32 dataplane_pinned_flow_entries(const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/flows", pin_dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
 struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 {
 	struct dataplane *dp;
@@ -73,6 +111,11 @@ struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 	if (opts && opts->flow_entries) {
 		err = bpf_map__set_max_entries(dp->skel->maps.flows,
 					       opts->flow_entries);
+		if (err)
+			goto err;
+	}
+	if (opts && opts->pin_dir) {
+		err = set_pin_paths(dp->skel->obj, opts->pin_dir);
 		if (err)
 			goto err;
 	}
@@ -190,6 +233,59 @@ int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
 out:
 	close(fd);
 	return err;
+}
+
+int dataplane_del_table(struct dataplane *dp, __u32 vip_id)
+{
+	int fd = bpf_map__fd(dp->skel->maps.maglev_tables);
+
+	if (bpf_map_delete_elem(fd, &vip_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int dataplane_for_each_vip(struct dataplane *dp,
+			   int (*fn)(const struct xlb_vip_key *key,
+				     const struct xlb_vip_info *info,
+				     void *arg),
+			   void *arg)
+{
+	int fd = bpf_map__fd(dp->skel->maps.vips);
+	struct xlb_vip_key key, next, *prev = NULL;
+	struct xlb_vip_info info;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &info))
+			continue;	/* deleted meanwhile */
+		err = fn(&key, &info, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dataplane_for_each_backend(struct dataplane *dp,
+			       int (*fn)(__u32 id, const struct xlb_backend *be,
+					 void *arg),
+			       void *arg)
+{
+	int fd = bpf_map__fd(dp->skel->maps.backends);
+	struct xlb_backend be;
+	int err;
+
+	for (__u32 id = 1; id < XLB_MAX_BACKENDS; id++) {
+		if (bpf_map_lookup_elem(fd, &id, &be))
+			return -errno;
+		if (!be.family)
+			continue;
+		err = fn(id, &be, arg);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)
@@ -332,6 +428,55 @@ int xdp_detach(int ifindex)
 
 	if (err)
 		err = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	return err;
+}
+
+static __u32 xdp_flags(enum xdp_mode mode)
+{
+	return mode == XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE
+					: XDP_FLAGS_DRV_MODE;
+}
+
+int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
+		    const char *link_path, bool *upgraded)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	int fd, err;
+
+	*upgraded = false;
+	fd = bpf_obj_get(link_path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		*upgraded = !err;
+		return err;
+	}
+	lopts.flags = xdp_flags(mode);
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lopts);
+	if (fd < 0 && mode == XDP_MODE_AUTO) {
+		pr_info("native XDP unavailable on ifindex %d (%s), "
+			"falling back to generic\n",
+			ifindex, strerror(errno));
+		lopts.flags = XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lopts);
+	}
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
+	close(fd);	/* the pin holds the link; on error this detaches */
+	return err;
+}
+
+int xdp_link_detach(const char *link_path)
+{
+	int fd = bpf_obj_get(link_path), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_link_detach(fd) ? -errno : 0;
+	close(fd);
+	if (unlink(link_path) && !err)
+		err = -errno;
 	return err;
 }
 

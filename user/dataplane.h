@@ -10,10 +10,12 @@ struct dataplane;
 
 struct dataplane_opts {
 	__u32 flow_entries;	/* connection table size; 0 = default */
+	const char *pin_dir;	/* pin maps here and adopt the pinned ones
+				 * a previous agent left; NULL = no pins */
 };
 
-/* Opens and loads the balancer (maps created, nothing attached).
- * NULL with errno set on failure. */
+/* Opens and loads the balancer (maps created or adopted, nothing
+ * attached). NULL with errno set on failure. */
 struct dataplane *dataplane_open(const struct dataplane_opts *opts);
 void dataplane_close(struct dataplane *dp);
 int dataplane_prog_fd(const struct dataplane *dp);
@@ -48,6 +50,28 @@ const char *xlb_reason_name(unsigned int reason);
 enum xdp_mode { XDP_MODE_NATIVE, XDP_MODE_GENERIC, XDP_MODE_AUTO };
 int xdp_attach(int ifindex, int prog_fd, enum xdp_mode mode);
 int xdp_detach(int ifindex);
+
+/* Attaches through a bpf_link pinned at link_path. When the pin exists the
+ * link is updated to prog_fd in one step (restart, upgrade): the interface
+ * is never without a program. Returns 0 or -errno; *upgraded tells which. */
+int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
+		    const char *link_path, bool *upgraded);
+/* Detaches the pinned link and removes the pin. */
+int xdp_link_detach(const char *link_path);
+/* Flow-table size of the maps pinned in pin_dir, 0 if none. */
+__u32 dataplane_pinned_flow_entries(const char *pin_dir);
+/* Walks the pinned state a previous agent left: every VIP, then every
+ * backend in use (family != 0). */
+int dataplane_for_each_vip(struct dataplane *dp,
+			   int (*fn)(const struct xlb_vip_key *key,
+				     const struct xlb_vip_info *info,
+				     void *arg),
+			   void *arg);
+int dataplane_for_each_backend(struct dataplane *dp,
+			       int (*fn)(__u32 id, const struct xlb_backend *be,
+					 void *arg),
+			       void *arg);
+int dataplane_del_table(struct dataplane *dp, __u32 vip_id);
 
 /* Backend side: the decap program and its local addresses. */
 struct decap;
