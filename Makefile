@@ -14,7 +14,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-I$(BUILD) -Ibpf
 CFLAGS ?= -g -O2
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcurl
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -35,6 +35,11 @@ BPF_HDRS := $(wildcard bpf/*.h bpf/lib/*.h)
 
 # Everything in user/ but main.c is the library the tests link as well.
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# TEMPORARY while user/config.c is being written: build without the agent.
+ifeq ($(wildcard user/config.h),)
+LIB_SRCS := $(filter-out user/agent.c user/state.c,$(LIB_SRCS))
+CFLAGS += -DXLB_NO_AGENT
+endif
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include "xlb_abi.h"
 
+/* Room for any address xlb_addr_str prints. */
+#define XLB_ADDR_STRLEN 46
+
 /* Parses "192.0.2.1" or "2001:db8::1"; returns 0 or -EINVAL. */
 int xlb_addr_parse(const char *s, union xlb_addr *addr, __u8 *family);
 /* Formats into buf (at least 46 bytes); returns buf. */

@@ -350,6 +350,43 @@ int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 	return 0;
 }
 
+int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n)
+{
+	enum { BATCH = 4096 };
+	int fd = bpf_map__fd(dp->skel->maps.flows);
+	struct xlb_flow_key *keys = calloc(BATCH, sizeof(*keys));
+	struct xlb_flow *vals = calloc(BATCH, sizeof(*vals));
+	struct xlb_flow_key in, out;
+	void *cursor = NULL;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 count = BATCH;
+
+		err = bpf_map_lookup_batch(fd, cursor, &out, keys, vals,
+					   &count, NULL);
+		if (err)
+			err = -errno;
+		for (__u32 i = 0; i < count; i++)
+			if (vals[i].backend_id < n)
+				counts[vals[i].backend_id]++;
+		if (err)
+			break;
+		in = out;
+		cursor = &in;
+	}
+	if (err == -ENOENT)
+		err = 0;	/* walked the whole table */
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
 static int clear_hash(struct bpf_map *map, size_t key_size)
 {
 	int fd = bpf_map__fd(map);

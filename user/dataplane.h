@@ -42,6 +42,8 @@ int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
 int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 			  struct xlb_flow *out);
 int dataplane_clear_flows(struct dataplane *dp);
+/* Adds the number of flow entries per backend id into counts[0..n-1]. */
+int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n);
 int dataplane_clear_stats(struct dataplane *dp);
 
 const char *xlb_reason_name(unsigned int reason);

@@ -2,18 +2,35 @@
 /* Logging to stderr, with libbpf's own messages routed through it. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 
 #include <bpf/libbpf.h>
 
 #include "log.h"
 
 enum log_level log_level = LOG_LVL_WARN;
+static bool to_syslog;
 
 static void log_vprint(enum log_level level, const char *fmt, va_list ap)
 {
+	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	va_list copy;
+
 	if (level > log_level)
 		return;
+	if (to_syslog) {
+		va_copy(copy, ap);
+		vsyslog(prio[level], fmt, copy);
+		va_end(copy);
+	}
 	vfprintf(stderr, fmt, ap);
+}
+
+void log_use_syslog(bool on)
+{
+	if (on && !to_syslog)
+		openlog("xlb", LOG_PID, LOG_DAEMON);
+	to_syslog = on;
 }
 
 void log_print(enum log_level level, const char *fmt, ...)

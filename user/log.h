@@ -3,11 +3,15 @@
 #ifndef XLB_LOG_H
 #define XLB_LOG_H
 
+#include <stdbool.h>
+
 enum log_level { LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 extern enum log_level log_level;
 
 void log_init(enum log_level level);
+/* Also send each line to syslog (the agent does). */
+void log_use_syslog(bool on);
 void log_print(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The agent: loads or adopts the data path, applies the config as a
+ * difference against what runs, attaches through pinned links, and serves
+ * the control socket. The single writer of the maps. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "addr.h"
+#include "agent.h"
+#include "state.h"
+#include "config.h"
+#include "ctl.h"
+#include "dataplane.h"
+#include "log.h"
+#include "loop.h"
+
+struct agent {
+	struct loop *loop;
+	struct dataplane *dp;
+	struct ctl_server *ctl;
+	struct state *state;
+	struct xlb_cfg *cfg;	/* the file config in force */
+	const char *config_path;
+	char pin_root[PATH_MAX];
+	char map_dir[PATH_MAX];
+	enum xdp_mode mode;
+	int sigfd;
+	int exit_code;
+};
+
+static int ensure_bpffs(const char *pin_root)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+			pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n",
+				strerror(errno));
+			return -errno;
+		}
+	}
+	if (mkdir(pin_root, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void link_path(const struct agent *a, const char *ifname, char *buf,
+		      size_t len)
+{
+	snprintf(buf, len, "%s/link-%s", a->pin_root, ifname);
+}
+
+static enum xdp_mode mode_of(const char *s)
+{
+	if (s && !strcmp(s, "native"))
+		return XDP_MODE_NATIVE;
+	if (s && !strcmp(s, "generic"))
+		return XDP_MODE_GENERIC;
+	return XDP_MODE_AUTO;
+}
+
+/* Attaches (or upgrades in place) every configured interface, and
+ * detaches interfaces a previous config had but this one does not. */
+static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
+{
+	char path[PATH_MAX];
+	int err, failed = 0;
+
+	for (size_t i = 0; i < cfg->n_interfaces; i++) {
+		const char *ifname = cfg->interfaces[i];
+		unsigned int ifindex = if_nametoindex(ifname);
+		bool upgraded;
+
+		if (!ifindex) {
+			pr_warn("interface %s: no such device\n", ifname);
+			failed = -ENODEV;
+			continue;
+		}
+		link_path(a, ifname, path, sizeof(path));
+		err = xdp_link_attach((int)ifindex,
+				      dataplane_prog_fd(a->dp),
+				      mode_of(cfg->xdp_mode), path, &upgraded);
+		if (err) {
+			pr_warn("interface %s: attach failed: %s\n", ifname,
+				strerror(-err));
+			failed = err;
+			continue;
+		}
+		dataplane_add_tx_port(a->dp, ifindex);
+		pr_info("interface %s: %s\n", ifname,
+			upgraded ? "program replaced in place" : "attached");
+	}
+	if (a->cfg) {
+		for (size_t i = 0; i < a->cfg->n_interfaces; i++) {
+			const char *old = a->cfg->interfaces[i];
+			bool kept = false;
+
+			for (size_t j = 0; j < cfg->n_interfaces; j++)
+				kept |= !strcmp(old, cfg->interfaces[j]);
+			if (kept)
+				continue;
+			link_path(a, old, path, sizeof(path));
+			err = xdp_link_detach(path);
+			pr_info("interface %s: detached (%s)\n", old,
+				err ? strerror(-err) : "removed from config");
+		}
+	}
+	return failed;
+}
+
+static int apply_config(struct agent *a, struct xlb_cfg *cfg)
+{
+	int err;
+
+	err = state_apply_config(a->state, cfg);
+	if (err)
+		return err;
+	err = apply_interfaces(a, cfg);
+	config_free(a->cfg);
+	a->cfg = cfg;
+	return err;
+}
+
+static int do_reload(struct agent *a, char *err, size_t errlen)
+{
+	struct xlb_cfg *cfg;
+	int ret;
+
+	ret = config_load(a->config_path, &cfg, err, errlen);
+	if (ret) {
+		pr_warn("reload rejected, running config stays: %s\n", err);
+		return ret;
+	}
+	ret = apply_config(a, cfg);
+	if (ret) {
+		snprintf(err, errlen, "config applied with errors: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	pr_info("config %s applied\n", a->config_path);
+	return 0;
+}
+
+static json_object *handle_request(json_object *req, void *arg)
+{
+	struct agent *a = arg;
+	json_object *cmd;
+	const char *name;
+	char err[512];
+
+	if (!json_object_object_get_ex(req, "cmd", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string))
+		return ctl_error("request has no \"cmd\"");
+	name = json_object_get_string(cmd);
+	if (!strcmp(name, "reload")) {
+		json_object *ok;
+
+		if (do_reload(a, err, sizeof(err)))
+			return ctl_error("%s", err);
+		ok = json_object_new_object();
+		json_object_object_add(ok, "ok", json_object_new_boolean(1));
+		return ok;
+	}
+	return state_handle_request(a->state, name, req);
+}
+
+static void signal_ready(struct loop *loop, int fd, unsigned int events,
+			 void *arg)
+{
+	struct agent *a = arg;
+	struct signalfd_siginfo si;
+	char err[512];
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		pr_info("SIGHUP: reloading %s\n", a->config_path);
+		do_reload(a, err, sizeof(err));
+		return;
+	}
+	pr_info("signal %u: stopping; the data path stays attached\n",
+		si.ssi_signo);
+	loop_stop(loop);
+}
+
+static int setup_signals(struct agent *a)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (a->sigfd < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return loop_add_fd(a->loop, a->sigfd, LOOP_READ, signal_ready, a);
+}
+
+static int open_dataplane(struct agent *a, const struct xlb_cfg *cfg)
+{
+	struct dataplane_opts dopts = { .flow_entries = cfg->flow_table_size,
+					.pin_dir = a->map_dir };
+	__u32 pinned = dataplane_pinned_flow_entries(a->map_dir);
+
+	if (mkdir(a->map_dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (pinned && pinned != dopts.flow_entries) {
+		pr_warn("flow_table_size %u differs from the pinned table "
+			"(%u entries); keeping the pinned one so no flow is "
+			"lost (run 'xlb agent --detach' to resize)\n",
+			dopts.flow_entries, pinned);
+		dopts.flow_entries = pinned;
+	}
+	a->dp = dataplane_open(&dopts);
+	if (!a->dp)
+		return -errno;
+	if (pinned)
+		pr_info("adopted the pinned maps in %s\n", a->map_dir);
+	return 0;
+}
+
+static enum log_level level_of(const char *s, enum log_level dflt)
+{
+	if (!s)
+		return dflt;
+	if (!strcmp(s, "debug"))
+		return LOG_LVL_DEBUG;
+	if (!strcmp(s, "info"))
+		return LOG_LVL_INFO;
+	if (!strcmp(s, "warn") || !strcmp(s, "warning"))
+		return LOG_LVL_WARN;
+	return dflt;
+}
+
+int agent_run(const struct agent_opts *opts)
+{
+	struct agent a = { .sigfd = -1, .exit_code = 1 };
+	struct xlb_cfg *cfg = NULL;
+	char err[512];
+	int ret;
+
+	a.config_path = opts->config_path ? opts->config_path
+					  : XLB_DEFAULT_CONFIG;
+	snprintf(a.pin_root, sizeof(a.pin_root), "%s",
+		 opts->pin_root ? opts->pin_root : XLB_PIN_ROOT);
+	snprintf(a.map_dir, sizeof(a.map_dir), "%s/maps-v%d", a.pin_root,
+		 XLB_ABI_VERSION);
+
+	ret = config_load(a.config_path, &cfg, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "xlb agent: %s\n", err);
+		return 1;
+	}
+	log_init(level_of(opts->log_level,
+			  level_of(cfg->log_level, LOG_LVL_INFO)));
+	log_use_syslog(true);
+
+	ret = ensure_bpffs(a.pin_root);
+	if (!ret)
+		ret = open_dataplane(&a, cfg);
+	if (ret) {
+		pr_warn("cannot set up the data path: %s\n", strerror(-ret));
+		goto out;
+	}
+	a.loop = loop_new();
+	a.state = state_new(a.dp, a.loop);
+	if (!a.loop || !a.state) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = state_adopt(a.state);
+	if (ret)
+		pr_warn("could not read the pinned state: %s\n",
+			strerror(-ret));
+	ret = apply_config(&a, cfg);
+	cfg = NULL;	/* owned by the agent now */
+	if (ret)
+		pr_warn("config applied with errors: %s\n", strerror(-ret));
+	ret = setup_signals(&a);
+	if (ret)
+		goto out;
+	a.ctl = ctl_listen(a.loop, a.cfg->control_socket, handle_request, &a);
+	if (!a.ctl) {
+		ret = -errno;
+		pr_warn("control socket %s: %s\n", a.cfg->control_socket,
+			strerror(errno));
+		goto out;
+	}
+	pr_info("agent ready: %zu VIPs, control socket %s\n",
+		a.cfg->n_vips, a.cfg->control_socket);
+	ret = loop_run(a.loop);
+	a.exit_code = ret ? 1 : 0;
+out:
+	ctl_close(a.ctl);
+	state_free(a.state);
+	if (a.sigfd >= 0)
+		close(a.sigfd);
+	loop_free(a.loop);
+	dataplane_close(a.dp);	/* pins and links keep the data path */
+	config_free(a.cfg);
+	config_free(cfg);
+	return ret ? 1 : a.exit_code;
+}
+
+int agent_detach_all(const char *pin_root)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	int failed = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s", pin_root ? pin_root : XLB_PIN_ROOT);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!strncmp(de->d_name, "link-", 5)) {
+			int err = xdp_link_detach(path);
+
+			printf("detached %s%s%s\n", de->d_name + 5,
+			       err ? ": " : "", err ? strerror(-err) : "");
+			failed |= err;
+		} else if (!strncmp(de->d_name, "maps-", 5)) {
+			DIR *md = opendir(path);
+			struct dirent *me;
+			char mpath[PATH_MAX + 256];
+
+			while (md && (me = readdir(md)))
+				if (me->d_name[0] != '.') {
+					snprintf(mpath, sizeof(mpath), "%s/%s",
+						 path, me->d_name);
+					unlink(mpath);
+				}
+			if (md)
+				closedir(md);
+			rmdir(path);
+		}
+	}
+	closedir(d);
+	rmdir(dir);
+	return failed;
+}

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Client commands: each builds one JSON request for the agent and prints
+ * the answer as a table, or as JSON with -j. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctl.h"
+
+struct cli_opts cli = { .socket = "/run/xlb/xlb.sock" };
+
+#define CTL_TIMEOUT_MS 5000
+
+int cli_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli.json) {
+		json_object *o = ctl_error("%s", msg);
+
+		printf("%s\n", json_object_to_json_string_ext(
+			o, JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		fprintf(stderr, "xlb: %s\n", msg);
+	}
+	return -EINVAL;
+}
+
+/* Sends req (consumed); on success *resp holds the answer. */
+static int call(json_object *req, json_object **resp)
+{
+	json_object *e;
+	char err[512];
+	int ret;
+
+	ret = ctl_call(cli.socket, req, resp, CTL_TIMEOUT_MS, err,
+		       sizeof(err));
+	json_object_put(req);
+	if (ret)
+		return cli_error("%s", err);
+	if (json_object_object_get_ex(*resp, "error", &e)) {
+		cli_error("%s", json_object_get_string(e));
+		json_object_put(*resp);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static json_object *request(const char *cmd)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	return o;
+}
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v)
+						     : "";
+}
+
+static long long num(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v)
+						     : 0;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(
+			       o, JSON_C_TO_STRING_PRETTY |
+					  JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static void print_vips(json_object *resp, bool with_stats)
+{
+	json_object *vips, *reasons;
+
+	if (!json_object_object_get_ex(resp, "vips", &vips))
+		return;
+	for (size_t i = 0; i < json_object_array_length(vips); i++) {
+		json_object *v = json_object_array_get_idx(vips, i), *bes;
+
+		printf("vip %s %s port %lld %s affinity %s when-all-down %s "
+		       "table %lld\n",
+		       str(v, "name"), str(v, "address"), num(v, "port"),
+		       str(v, "protocol"), str(v, "affinity"),
+		       str(v, "when_all_down"), num(v, "table_size"));
+		if (with_stats)
+			printf("  packets %lld bytes %lld\n", num(v, "packets"),
+			       num(v, "bytes"));
+		if (!json_object_object_get_ex(v, "backends", &bes))
+			continue;
+		printf("  %-40s %6s %9s %-9s %8s %12s\n", "backend", "weight",
+		       "effective", "state", "flows", "packets");
+		for (size_t j = 0; j < json_object_array_length(bes); j++) {
+			json_object *b = json_object_array_get_idx(bes, j);
+
+			printf("  %-40s %6lld %9lld %-9s %8lld %12lld\n",
+			       str(b, "address"), num(b, "weight"),
+			       num(b, "effective_weight"), str(b, "state"),
+			       num(b, "flows"), num(b, "packets"));
+		}
+	}
+	if (with_stats && json_object_object_get_ex(resp, "reasons", &reasons)) {
+		printf("data path counters\n");
+		json_object_object_foreach(reasons, key, val)
+			printf("  %-22s %lld\n", key,
+			       (long long)json_object_get_int64(val));
+	}
+}
+
+static int show_or_stats(const char *cmd, int argc, char **argv)
+{
+	json_object *req = request(cmd), *resp;
+	int err;
+
+	if (argc > 1) {
+		json_object_put(req);
+		return cli_error("usage: xlb %s [VIP]", cmd);
+	}
+	if (argc == 1)
+		json_object_object_add(req, "vip",
+				       json_object_new_string(argv[0]));
+	err = call(req, &resp);
+	if (err)
+		return err;
+	if (cli.json)
+		print_json(resp);
+	else
+		print_vips(resp, !strcmp(cmd, "stats"));
+	json_object_put(resp);
+	return 0;
+}
+
+int do_show(int argc, char **argv)
+{
+	return show_or_stats("show", argc, argv);
+}
+
+int do_stats(int argc, char **argv)
+{
+	return show_or_stats("stats", argc, argv);
+}
+
+/* Sends a request and prints "ok" (or {"ok": true}). */
+static int call_ok(json_object *req)
+{
+	json_object *resp;
+	int err = call(req, &resp);
+
+	if (err)
+		return err;
+	if (cli.json)
+		print_json(resp);
+	json_object_put(resp);
+	return 0;
+}
+
+int do_reload(int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		return cli_error("usage: xlb reload");
+	return call_ok(request("reload"));
+}
+
+/* Adds "key value" pairs from argv to req: strings, or integers for the
+ * keys listed in int_keys. Returns 0 or an error already printed. */
+static int add_pairs(json_object *req, int argc, char **argv,
+		     const char *const *keys, const char *const *int_keys)
+{
+	for (int i = 0; i < argc; i += 2) {
+		bool known = false, is_int = false;
+		char *end;
+
+		for (const char *const *k = keys; *k; k++)
+			known |= !strcmp(argv[i], *k);
+		for (const char *const *k = int_keys; *k; k++)
+			is_int |= !strcmp(argv[i], *k);
+		if (!known && !is_int)
+			return cli_error("unknown argument '%s'", argv[i]);
+		if (i + 1 >= argc)
+			return cli_error("'%s' needs a value", argv[i]);
+		if (is_int) {
+			long long n = strtoll(argv[i + 1], &end, 0);
+
+			if (*end || end == argv[i + 1] || n < 0)
+				return cli_error("%s: '%s' is not a number",
+						 argv[i], argv[i + 1]);
+			json_object_object_add(req, argv[i],
+					       json_object_new_int64(n));
+		} else {
+			json_object_object_add(
+				req, argv[i], json_object_new_string(argv[i + 1]));
+		}
+	}
+	return 0;
+}
+
+int do_vip_add(int argc, char **argv)
+{
+	static const char *const keys[] = { "address", "protocol", "affinity",
+					    "when_all_down", NULL };
+	static const char *const ints[] = { "port", "table_size", NULL };
+	json_object *req;
+
+	if (argc < 1)
+		return cli_error("usage: xlb vip add NAME address ADDR port "
+				 "PORT [protocol tcp|udp] [affinity "
+				 "none|source-ip] [when_all_down drop|pass] "
+				 "[table_size PRIME]");
+	req = request("vip-add");
+	json_object_object_add(req, "name", json_object_new_string(argv[0]));
+	if (add_pairs(req, argc - 1, argv + 1, keys, ints)) {
+		json_object_put(req);
+		return -EINVAL;
+	}
+	return call_ok(req);
+}
+
+int do_vip_del(int argc, char **argv)
+{
+	json_object *req;
+
+	if (argc != 1)
+		return cli_error("usage: xlb vip del NAME");
+	req = request("vip-del");
+	json_object_object_add(req, "name", json_object_new_string(argv[0]));
+	return call_ok(req);
+}
+
+int do_vip_list(int argc, char **argv)
+{
+	json_object *resp;
+	int err;
+
+	(void)argv;
+	if (argc)
+		return cli_error("usage: xlb vip list");
+	err = call(request("vip-list"), &resp);
+	if (err)
+		return err;
+	if (cli.json)
+		print_json(resp);
+	else
+		print_vips(resp, false);
+	json_object_put(resp);
+	return 0;
+}
+
+/* xlb backend VERB VIP ADDR [weight N] */
+int do_backend_verb(const char *verb, int argc, char **argv)
+{
+	static const char *const none[] = { NULL };
+	static const char *const ints[] = { "weight", NULL };
+	char cmd[32];
+	json_object *req;
+
+	if (argc < 2)
+		return cli_error("usage: xlb backend %s VIP ADDRESS%s", verb,
+				 strcmp(verb, "add") && strcmp(verb, "set")
+					 ? ""
+					 : " weight N");
+	snprintf(cmd, sizeof(cmd), "backend-%s", verb);
+	req = request(cmd);
+	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
+	json_object_object_add(req, "address",
+			       json_object_new_string(argv[1]));
+	if (add_pairs(req, argc - 2, argv + 2, none,
+		      strcmp(verb, "add") && strcmp(verb, "set") ? none
+								 : ints)) {
+		json_object_put(req);
+		return -EINVAL;
+	}
+	return call_ok(req);
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Client side of the xlb CLI: commands that talk to the agent. */
+#ifndef XLB_CLI_H
+#define XLB_CLI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+struct cli_opts {
+	bool json;		/* -j */
+	const char *socket;	/* -s PATH */
+};
+
+extern struct cli_opts cli;
+
+/* Prints one error line (or {"error": ...} with -j); returns -EINVAL. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int do_show(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_reload(int argc, char **argv);
+int do_vip_add(int argc, char **argv);
+int do_vip_del(int argc, char **argv);
+int do_vip_list(int argc, char **argv);
+int do_backend_verb(const char *verb, int argc, char **argv);
+
+#endif /* XLB_CLI_H */

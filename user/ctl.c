@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Control socket: accept, check the peer is root (SO_PEERCRED), read one
+ * JSON line, answer with one JSON line, close. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "log.h"
+
+#define CTL_MAX_REQUEST (64 * 1024)
+#define CTL_CLIENT_TIMEOUT_NS (2ULL * 1000000000ULL)
+
+struct ctl_server {
+	struct loop *loop;
+	int fd;
+	char *path;
+	ctl_handler_fn fn;
+	void *arg;
+};
+
+struct ctl_client {
+	struct ctl_server *srv;
+	int fd;
+	uint64_t timer;
+	size_t len;
+	char buf[CTL_MAX_REQUEST];
+};
+
+json_object *ctl_error(const char *fmt, ...)
+{
+	json_object *o = json_object_new_object();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+static int make_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static void client_close(struct ctl_client *c)
+{
+	loop_del_fd(c->srv->loop, c->fd);
+	if (c->timer)
+		loop_del_timer(c->srv->loop, c->timer);
+	close(c->fd);
+	free(c);
+}
+
+static void client_reply(struct ctl_client *c, json_object *resp)
+{
+	const char *text = json_object_to_json_string_ext(resp,
+							  JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(text), off = 0;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+
+	/* Responses are small; a bounded wait for a slow reader is fine. */
+	while (off < len) {
+		ssize_t n = send(c->fd, text + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN && poll(&pfd, 1, 1000) > 0)
+			continue;
+		break;
+	}
+	(void)!send(c->fd, "\n", 1, MSG_NOSIGNAL);
+	json_object_put(resp);
+}
+
+static void client_timeout(struct loop *loop, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	(void)loop;
+	c->timer = 0;
+	client_close(c);
+}
+
+static void client_readable(struct loop *loop, int fd, unsigned int events,
+			    void *arg)
+{
+	struct ctl_client *c = arg;
+	json_object *req, *resp;
+	char *nl;
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	n = recv(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	nl = strchr(c->buf, '\n');
+	if (!nl && n > 0 && c->len < sizeof(c->buf) - 1)
+		return;	/* wait for the rest of the line */
+	if (nl)
+		*nl = '\0';
+	req = json_tokener_parse(c->buf);
+	if (!req || !json_object_is_type(req, json_type_object))
+		resp = ctl_error("request is not a JSON object");
+	else
+		resp = c->srv->fn(req, c->srv->arg);
+	json_object_put(req);
+	client_reply(c, resp);
+	client_close(c);
+}
+
+static void accept_ready(struct loop *loop, int fd, unsigned int events,
+			 void *arg)
+{
+	struct ctl_server *srv = arg;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_client *c;
+	int cfd;
+
+	(void)events;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    cred.uid != 0) {
+		pr_warn("control: refused a request from uid %u\n",
+			(unsigned int)cred.uid);
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || loop_add_fd(loop, cfd, LOOP_READ, client_readable, c)) {
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->srv = srv;
+	c->fd = cfd;
+	c->timer = loop_add_timer(loop, CTL_CLIENT_TIMEOUT_NS, client_timeout,
+				  c);
+}
+
+struct ctl_server *ctl_listen(struct loop *loop, const char *path,
+			      ctl_handler_fn fn, void *arg)
+{
+	struct ctl_server *srv = calloc(1, sizeof(*srv));
+	struct sockaddr_un sun;
+	mode_t old_mask;
+	int err;
+
+	if (!srv)
+		return NULL;
+	srv->fd = -1;
+	err = make_addr(path, &sun);
+	if (err)
+		goto err;
+	srv->path = strdup(path);
+	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			 0);
+	if (!srv->path || srv->fd < 0) {
+		err = -errno;
+		goto err;
+	}
+	unlink(path);	/* a stale socket from an agent that died */
+	old_mask = umask(0177);	/* created 0600: root only */
+	err = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old_mask);
+	if (err || listen(srv->fd, 64)) {
+		err = -errno;
+		goto err;
+	}
+	srv->loop = loop;
+	srv->fn = fn;
+	srv->arg = arg;
+	err = loop_add_fd(loop, srv->fd, LOOP_READ, accept_ready, srv);
+	if (err)
+		goto err;
+	return srv;
+err:
+	if (srv->fd >= 0)
+		close(srv->fd);
+	free(srv->path);
+	free(srv);
+	errno = -err;
+	return NULL;
+}
+
+void ctl_close(struct ctl_server *srv)
+{
+	if (!srv)
+		return;
+	loop_del_fd(srv->loop, srv->fd);
+	close(srv->fd);
+	unlink(srv->path);
+	free(srv->path);
+	free(srv);
+}
+
+int ctl_call(const char *path, json_object *request, json_object **response,
+	     int timeout_ms, char *err, size_t errlen)
+{
+	const char *text = json_object_to_json_string_ext(request,
+							  JSON_C_TO_STRING_PLAIN);
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	size_t len = 0, cap = 4096;
+	char *buf = NULL;
+	int fd, ret;
+
+	ret = make_addr(path, &sun);
+	if (ret) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return ret;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot reach the agent at %s: %s "
+			 "(is 'xlb agent' running?)", path, strerror(errno));
+		goto out;
+	}
+	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "sending to the agent: %s",
+			 strerror(errno));
+		goto out;
+	}
+	buf = malloc(cap);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	for (;;) {
+		ssize_t n;
+
+		if (!buf) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			ret = -ETIMEDOUT;
+			snprintf(err, errlen, "the agent did not answer in "
+				 "%d ms", timeout_ms);
+			goto out;
+		}
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == cap - 1) {
+			char *bigger = realloc(buf, cap * 2);
+
+			if (!bigger)
+				free(buf);
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	*response = json_tokener_parse(buf);
+	if (!*response) {
+		ret = -EPROTO;
+		snprintf(err, errlen, "the agent's answer is not JSON "
+			 "(closed the connection? see agent log)");
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Runtime model of VIPs and backends and the control API over it. Every
+ * change ends in map writes through dataplane.c, in an order the data path
+ * can never trip over: backends, then the VIP's table, then the VIP. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "ctl.h"
+#include "dataplane.h"
+#include "lib/hash.h"
+#include "log.h"
+#include "loop.h"
+#include "maglev.h"
+#include "state.h"
+
+enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
+
+static const char *const state_names[] = {
+	[BE_UP] = "up", [BE_DOWN] = "down", [BE_DRAINING] = "draining",
+};
+
+struct vip;
+
+struct backend {
+	struct vip *vip;
+	__u32 id;
+	union xlb_addr addr;
+	__u8 family;
+	__u32 weight;		/* configured */
+	enum backend_state state;
+	bool seen;		/* marked while applying a config */
+};
+
+struct vip {
+	char name[64];
+	__u32 id;
+	struct xlb_vip_key key;
+	__u32 flags;
+	__u32 table_size;
+	struct backend **backends;
+	size_t n_backends;
+	__u64 rebuilds;
+	bool seen;
+};
+
+/* What a previous agent left in the pinned maps. */
+struct adopted_vip {
+	struct xlb_vip_key key;
+	__u32 id;
+};
+
+struct adopted_backend {
+	__u32 id;
+	struct xlb_backend be;
+};
+
+struct state {
+	struct dataplane *dp;
+	struct loop *loop;
+	struct xlb_config dpcfg;
+	struct vip **vips;
+	size_t n_vips;
+	__u8 vip_used[XLB_MAX_VIPS];
+	__u8 backend_used[XLB_MAX_BACKENDS];
+	__u32 next_backend;	/* ids are handed out round-robin so a freed
+				 * id is not reused at once */
+	struct adopted_vip *adopted_vips;
+	size_t n_adopted_vips;
+	struct adopted_backend *adopted_backends;
+	size_t n_adopted_backends;
+	__u32 *scratch;		/* table being built */
+	__u32 scratch_size;
+};
+
+/* Inputs for creating or updating a VIP or a backend. */
+struct vip_spec {
+	const char *name;
+	struct xlb_vip_key key;
+	__u32 flags;
+	__u32 table_size;
+};
+
+struct backend_spec {
+	union xlb_addr addr;
+	__u8 family;
+	__u32 weight;
+};
+
+struct state *state_new(struct dataplane *dp, struct loop *loop)
+{
+	struct state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->dp = dp;
+	st->loop = loop;
+	st->next_backend = 1;
+	return st;
+}
+
+static void vip_free(struct vip *v)
+{
+	for (size_t i = 0; i < v->n_backends; i++)
+		free(v->backends[i]);
+	free(v->backends);
+	free(v);
+}
+
+void state_free(struct state *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_vips; i++)
+		vip_free(st->vips[i]);
+	free(st->vips);
+	free(st->adopted_vips);
+	free(st->adopted_backends);
+	free(st->scratch);
+	free(st);
+}
+
+static int adopt_vip(const struct xlb_vip_key *key,
+		     const struct xlb_vip_info *info, void *arg)
+{
+	struct state *st = arg;
+	struct adopted_vip *a;
+
+	if (info->vip_id >= XLB_MAX_VIPS)
+		return 0;
+	a = realloc(st->adopted_vips,
+		    (st->n_adopted_vips + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	st->adopted_vips = a;
+	a[st->n_adopted_vips++] = (struct adopted_vip){ *key, info->vip_id };
+	st->vip_used[info->vip_id] = 1;
+	return 0;
+}
+
+static int adopt_backend(__u32 id, const struct xlb_backend *be, void *arg)
+{
+	struct state *st = arg;
+	struct adopted_backend *a;
+
+	a = realloc(st->adopted_backends,
+		    (st->n_adopted_backends + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	st->adopted_backends = a;
+	a[st->n_adopted_backends++] = (struct adopted_backend){ id, *be };
+	st->backend_used[id] = 1;
+	if (id >= st->next_backend)
+		st->next_backend = id + 1 < XLB_MAX_BACKENDS ? id + 1 : 1;
+	return 0;
+}
+
+int state_adopt(struct state *st)
+{
+	int err = dataplane_for_each_vip(st->dp, adopt_vip, st);
+
+	if (!err)
+		err = dataplane_for_each_backend(st->dp, adopt_backend, st);
+	if (!err && (st->n_adopted_vips || st->n_adopted_backends))
+		pr_info("adopted %zu VIPs and %zu backends from the pinned "
+			"maps\n", st->n_adopted_vips, st->n_adopted_backends);
+	return err;
+}
+
+static bool addr_eq(const union xlb_addr *a, const union xlb_addr *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static bool vip_key_eq(const struct xlb_vip_key *a,
+		       const struct xlb_vip_key *b)
+{
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port &&
+	       a->proto == b->proto && a->family == b->family;
+}
+
+static __u32 alloc_vip_id(struct state *st, const struct xlb_vip_key *key)
+{
+	for (size_t i = 0; i < st->n_adopted_vips; i++)
+		if (vip_key_eq(&st->adopted_vips[i].key, key))
+			return st->adopted_vips[i].id;
+	for (__u32 id = 0; id < XLB_MAX_VIPS; id++) {
+		if (!st->vip_used[id]) {
+			st->vip_used[id] = 1;
+			return id;
+		}
+	}
+	return XLB_MAX_VIPS;
+}
+
+static __u32 alloc_backend_id(struct state *st, __u32 vip_id,
+			      const union xlb_addr *addr, __u8 family,
+			      __u8 *adopted_flags)
+{
+	for (size_t i = 0; i < st->n_adopted_backends; i++) {
+		struct adopted_backend *a = &st->adopted_backends[i];
+
+		if (a->be.vip_id == vip_id && a->be.family == family &&
+		    addr_eq(&a->be.addr, addr)) {
+			*adopted_flags = a->be.flags;
+			return a->id;
+		}
+	}
+	for (__u32 n = 1; n < XLB_MAX_BACKENDS; n++) {
+		__u32 id = st->next_backend;
+
+		st->next_backend = id + 1 < XLB_MAX_BACKENDS ? id + 1 : 1;
+		if (!st->backend_used[id]) {
+			st->backend_used[id] = 1;
+			return id;
+		}
+	}
+	return 0;
+}
+
+static struct vip *vip_by_key(struct state *st, const struct xlb_vip_key *k)
+{
+	for (size_t i = 0; i < st->n_vips; i++)
+		if (vip_key_eq(&st->vips[i]->key, k))
+			return st->vips[i];
+	return NULL;
+}
+
+static struct vip *vip_by_name(struct state *st, const char *name)
+{
+	for (size_t i = 0; i < st->n_vips; i++)
+		if (!strcmp(st->vips[i]->name, name))
+			return st->vips[i];
+	return NULL;
+}
+
+static struct backend *backend_find(struct vip *v, const union xlb_addr *a,
+				    __u8 family)
+{
+	for (size_t i = 0; i < v->n_backends; i++)
+		if (v->backends[i]->family == family &&
+		    addr_eq(&v->backends[i]->addr, a))
+			return v->backends[i];
+	return NULL;
+}
+
+static int write_backend(struct state *st, const struct backend *b)
+{
+	struct xlb_backend be = {
+		.addr = b->addr,
+		.family = b->family,
+		.flags = b->state == BE_DOWN ? XLB_BACKEND_DOWN : 0,
+		.vip_id = (__u16)b->vip->id,
+	};
+
+	return dataplane_set_backend(st->dp, b->id, &be);
+}
+
+/* Maglev key of a backend: its address, so tables do not depend on ids or
+ * the order backends were added, and every host computes the same one. */
+static __u64 backend_key(const struct backend *b)
+{
+	__u32 w[12] = { b->addr.v6[0], b->addr.v6[1], b->addr.v6[2],
+			b->addr.v6[3], b->family };
+	__u32 lo = xlb_jhash_12words(w, 0), hi = xlb_jhash_12words(w, 1);
+
+	return ((__u64)hi << 32) | lo;
+}
+
+/* Effective weight: what the table is built with. Draining and down
+ * backends take no new flows. */
+static __u32 effective_weight(const struct backend *b)
+{
+	return b->state == BE_UP ? b->weight : 0;
+}
+
+static int vip_rebuild(struct state *st, struct vip *v)
+{
+	struct maglev_backend *mb;
+	size_t n = 0;
+	int err;
+
+	if (st->scratch_size < v->table_size) {
+		__u32 *t = realloc(st->scratch, v->table_size * sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		st->scratch = t;
+		st->scratch_size = v->table_size;
+	}
+	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		struct backend *b = v->backends[i];
+
+		mb[n++] = (struct maglev_backend){ .id = b->id,
+						   .weight = effective_weight(b),
+						   .key = backend_key(b) };
+	}
+	err = maglev_build(mb, n, st->dpcfg.hash_seed, st->scratch,
+			   v->table_size);
+	free(mb);
+	if (err && err != -ENOENT)
+		return err;
+	if (err == -ENOENT)
+		pr_warn("vip %s: no backend up\n", v->name);
+	err = dataplane_set_table(st->dp, v->id, st->scratch, v->table_size);
+	if (!err)
+		v->rebuilds++;
+	return err;
+}
+
+static int write_vip(struct state *st, const struct vip *v)
+{
+	struct xlb_vip_info info = { .vip_id = v->id, .flags = v->flags };
+
+	return dataplane_set_vip(st->dp, &v->key, &info);
+}
+
+static struct vip *vip_upsert(struct state *st, const struct vip_spec *s)
+{
+	struct vip *v = vip_by_key(st, &s->key), **vips;
+
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		vips = realloc(st->vips, (st->n_vips + 1) * sizeof(*vips));
+		if (!v || !vips) {
+			free(v);
+			if (vips)
+				st->vips = vips;
+			return NULL;
+		}
+		st->vips = vips;
+		v->key = s->key;
+		v->id = alloc_vip_id(st, &s->key);
+		if (v->id >= XLB_MAX_VIPS) {
+			free(v);
+			errno = ENOSPC;
+			return NULL;
+		}
+		st->vips[st->n_vips++] = v;
+		pr_info("vip %s: added (id %u)\n", s->name, v->id);
+	}
+	snprintf(v->name, sizeof(v->name), "%s", s->name);
+	v->flags = s->flags;
+	v->table_size = s->table_size ? s->table_size : XLB_DEFAULT_TABLE_SIZE;
+	return v;
+}
+
+static void backend_release(struct state *st, struct backend *b)
+{
+	struct xlb_backend gone = {};
+
+	/* family 0: flows still pinned to it are rescheduled */
+	dataplane_set_backend(st->dp, b->id, &gone);
+	st->backend_used[b->id] = 0;
+}
+
+static void vip_remove(struct state *st, struct vip *v)
+{
+	dataplane_del_vip(st->dp, &v->key);
+	dataplane_del_table(st->dp, v->id);
+	for (size_t i = 0; i < v->n_backends; i++)
+		backend_release(st, v->backends[i]);
+	st->vip_used[v->id] = 0;
+	for (size_t i = 0; i < st->n_vips; i++) {
+		if (st->vips[i] == v) {
+			st->vips[i] = st->vips[--st->n_vips];
+			break;
+		}
+	}
+	pr_info("vip %s: removed\n", v->name);
+	vip_free(v);
+}
+
+static struct backend *backend_upsert(struct state *st, struct vip *v,
+				      const struct backend_spec *s)
+{
+	struct backend *b = backend_find(v, &s->addr, s->family), **arr;
+	char buf[XLB_ADDR_STRLEN];
+	__u8 flags = 0;
+
+	if (b) {
+		b->weight = s->weight;
+		return b;
+	}
+	b = calloc(1, sizeof(*b));
+	arr = realloc(v->backends, (v->n_backends + 1) * sizeof(*arr));
+	if (!b || !arr) {
+		free(b);
+		if (arr)
+			v->backends = arr;
+		errno = ENOMEM;
+		return NULL;
+	}
+	v->backends = arr;
+	b->vip = v;
+	b->addr = s->addr;
+	b->family = s->family;
+	b->weight = s->weight;
+	b->id = alloc_backend_id(st, v->id, &s->addr, s->family, &flags);
+	if (!b->id) {
+		free(b);
+		errno = ENOSPC;
+		return NULL;
+	}
+	b->state = flags & XLB_BACKEND_DOWN ? BE_DOWN : BE_UP;
+	v->backends[v->n_backends++] = b;
+	write_backend(st, b);
+	pr_info("vip %s: backend %s added (id %u, weight %u)\n", v->name,
+		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)), b->id,
+		b->weight);
+	return b;
+}
+
+static void backend_remove(struct state *st, struct vip *v,
+			   struct backend *b)
+{
+	char buf[XLB_ADDR_STRLEN];
+
+	for (size_t i = 0; i < v->n_backends; i++) {
+		if (v->backends[i] == b) {
+			v->backends[i] = v->backends[--v->n_backends];
+			break;
+		}
+	}
+	pr_info("vip %s: backend %s removed\n", v->name,
+		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)));
+	backend_release(st, b);
+	free(b);
+}
+
+/* Rebuilds the VIP's table and (re)publishes the VIP. */
+static int vip_publish(struct state *st, struct vip *v)
+{
+	int err = vip_rebuild(st, v);
+
+	return err ? err : write_vip(st, v);
+}
+
+/* A backend's health or drain state changed: one map write first (the
+ * data path avoids it at once), then the table without it. */
+static int backend_set_state(struct state *st, struct backend *b,
+			     enum backend_state s)
+{
+	int err;
+
+	if (b->state == s)
+		return 0;
+	b->state = s;
+	err = write_backend(st, b);
+	return err ? err : vip_rebuild(st, b->vip);
+}
+
+/* ---- control API ---- */
+
+static json_object *ok_reply(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}
+
+static const char *req_string(json_object *req, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Integer field: def when absent, -1 when present but not an integer in
+ * [0, max]. */
+static long long req_uint(json_object *req, const char *key, long long def,
+			  long long max)
+{
+	json_object *v;
+	long long n;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return def;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	n = json_object_get_int64(v);
+	return n < 0 || n > max ? -1 : n;
+}
+
+static const char *proto_name(__u8 proto)
+{
+	return proto == 17 ? "udp" : "tcp";
+}
+
+static json_object *backend_json(struct state *st, const struct backend *b,
+				 const __u64 *flows)
+{
+	json_object *o = json_object_new_object();
+	char buf[XLB_ADDR_STRLEN];
+	struct xlb_counter c = {};
+
+	dataplane_read_backend_stats(st->dp, b->id, &c);
+	json_object_object_add(o, "address",
+			       json_object_new_string(xlb_addr_str(
+				       &b->addr, b->family, buf, sizeof(buf))));
+	json_object_object_add(o, "id", json_object_new_int64(b->id));
+	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
+	json_object_object_add(o, "effective_weight",
+			       json_object_new_int64(effective_weight(b)));
+	json_object_object_add(o, "state",
+			       json_object_new_string(state_names[b->state]));
+	json_object_object_add(o, "flows",
+			       json_object_new_int64((int64_t)flows[b->id]));
+	json_object_object_add(o, "packets",
+			       json_object_new_int64((int64_t)c.packets));
+	json_object_object_add(o, "bytes",
+			       json_object_new_int64((int64_t)c.bytes));
+	return o;
+}
+
+static json_object *vip_json(struct state *st, const struct vip *v,
+			     const __u64 *flows)
+{
+	json_object *o = json_object_new_object(), *arr;
+	char buf[XLB_ADDR_STRLEN];
+	struct xlb_counter c = {};
+
+	dataplane_read_vip_stats(st->dp, v->id, &c);
+	json_object_object_add(o, "name", json_object_new_string(v->name));
+	json_object_object_add(o, "id", json_object_new_int64(v->id));
+	json_object_object_add(o, "address",
+			       json_object_new_string(xlb_addr_str(
+				       &v->key.addr, v->key.family, buf,
+				       sizeof(buf))));
+	json_object_object_add(o, "port",
+			       json_object_new_int(ntohs(v->key.port)));
+	json_object_object_add(o, "protocol",
+			       json_object_new_string(proto_name(v->key.proto)));
+	json_object_object_add(o, "affinity",
+			       json_object_new_string(
+				       v->flags & XLB_VIP_SRC_AFFINITY
+					       ? "source-ip"
+					       : "none"));
+	json_object_object_add(o, "when_all_down",
+			       json_object_new_string(
+				       v->flags & XLB_VIP_PASS_ALL_DOWN
+					       ? "pass"
+					       : "drop"));
+	json_object_object_add(o, "table_size",
+			       json_object_new_int64(v->table_size));
+	json_object_object_add(o, "rebuilds",
+			       json_object_new_int64((int64_t)v->rebuilds));
+	json_object_object_add(o, "packets",
+			       json_object_new_int64((int64_t)c.packets));
+	json_object_object_add(o, "bytes",
+			       json_object_new_int64((int64_t)c.bytes));
+	arr = json_object_new_array();
+	for (size_t i = 0; flows && i < v->n_backends; i++)
+		json_object_array_add(arr, backend_json(st, v->backends[i],
+							flows));
+	json_object_object_add(o, "backends", arr);
+	return o;
+}
+
+static json_object *cmd_show(struct state *st, json_object *req)
+{
+	const char *only = req_string(req, "vip");
+	json_object *o = json_object_new_object(), *arr;
+	__u64 *flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
+
+	if (!flows)
+		return ctl_error("out of memory");
+	if (only && !vip_by_name(st, only)) {
+		free(flows);
+		json_object_put(o);
+		return ctl_error("no VIP named '%s'", only);
+	}
+	dataplane_count_flows(st->dp, flows, XLB_MAX_BACKENDS);
+	arr = json_object_new_array();
+	for (size_t i = 0; i < st->n_vips; i++)
+		if (!only || !strcmp(only, st->vips[i]->name))
+			json_object_array_add(arr,
+					      vip_json(st, st->vips[i], flows));
+	json_object_object_add(o, "vips", arr);
+	free(flows);
+	return o;
+}
+
+static json_object *cmd_stats(struct state *st, json_object *req)
+{
+	json_object *o = cmd_show(st, req), *reasons;
+	__u64 counts[XLB_REASON_MAX];
+
+	if (json_object_object_get_ex(o, "error", NULL))
+		return o;
+	reasons = json_object_new_object();
+	if (!dataplane_read_reasons(st->dp, counts))
+		for (unsigned int r = 0; r < XLB_REASON_MAX; r++)
+			json_object_object_add(reasons, xlb_reason_name(r),
+					       json_object_new_int64(
+						       (int64_t)counts[r]));
+	json_object_object_add(o, "reasons", reasons);
+	return o;
+}
+
+static json_object *cmd_vip_list(struct state *st, json_object *req)
+{
+	json_object *o = json_object_new_object(), *arr;
+
+	(void)req;
+	arr = json_object_new_array();
+	for (size_t i = 0; i < st->n_vips; i++)
+		json_object_array_add(arr, vip_json(st, st->vips[i], NULL));
+	json_object_object_add(o, "vips", arr);
+	return o;
+}
+
+/* Parses {address, port, protocol, ...} of a vip-add request. */
+static json_object *parse_vip_spec(json_object *req, struct vip_spec *s)
+{
+	const char *addr = req_string(req, "address");
+	const char *proto = req_string(req, "protocol");
+	const char *aff = req_string(req, "affinity");
+	const char *down = req_string(req, "when_all_down");
+	long long port = req_uint(req, "port", -1, 65535);
+	long long size = req_uint(req, "table_size", XLB_DEFAULT_TABLE_SIZE,
+				  XLB_MAX_TABLE_SIZE);
+
+	memset(s, 0, sizeof(*s));
+	s->name = req_string(req, "name");
+	if (!s->name || !*s->name || strlen(s->name) >= 64)
+		return ctl_error("vip needs a name (1..63 characters)");
+	if (!addr || xlb_addr_parse(addr, &s->key.addr, &s->key.family))
+		return ctl_error("vip needs an IPv4 or IPv6 address");
+	if (port < 0)
+		return ctl_error("vip needs a port 0..65535 (0 = all ports)");
+	s->key.port = htons((__u16)port);
+	if (!proto || !strcmp(proto, "tcp"))
+		s->key.proto = 6;
+	else if (!strcmp(proto, "udp"))
+		s->key.proto = 17;
+	else
+		return ctl_error("protocol must be tcp or udp, not '%s'", proto);
+	if (aff && !strcmp(aff, "source-ip"))
+		s->flags |= XLB_VIP_SRC_AFFINITY;
+	else if (aff && strcmp(aff, "none"))
+		return ctl_error("affinity must be none or source-ip");
+	if (down && !strcmp(down, "pass"))
+		s->flags |= XLB_VIP_PASS_ALL_DOWN;
+	else if (down && strcmp(down, "drop"))
+		return ctl_error("when_all_down must be drop or pass");
+	if (size < 0 || !maglev_is_prime((__u32)size))
+		return ctl_error("table_size must be a prime up to %d",
+				 XLB_MAX_TABLE_SIZE);
+	s->table_size = (__u32)size;
+	return NULL;
+}
+
+static json_object *cmd_vip_add(struct state *st, json_object *req)
+{
+	struct vip_spec s;
+	json_object *err = parse_vip_spec(req, &s);
+	struct vip *v;
+	int ret;
+
+	if (err)
+		return err;
+	if (vip_by_name(st, s.name))
+		return ctl_error("a VIP named '%s' exists", s.name);
+	if (vip_by_key(st, &s.key))
+		return ctl_error("a VIP with that address, port and protocol "
+				 "exists");
+	v = vip_upsert(st, &s);
+	if (!v)
+		return ctl_error("cannot add VIP: %s", strerror(errno));
+	ret = vip_publish(st, v);
+	if (ret)
+		return ctl_error("cannot publish VIP: %s", strerror(-ret));
+	return ok_reply();
+}
+
+static json_object *cmd_vip_del(struct state *st, json_object *req)
+{
+	const char *name = req_string(req, "name");
+	struct vip *v = name ? vip_by_name(st, name) : NULL;
+
+	if (!v)
+		return ctl_error("no VIP named '%s'", name ? name : "");
+	vip_remove(st, v);
+	return ok_reply();
+}
+
+/* Finds the VIP and backend a backend-* request names. */
+static json_object *req_backend(struct state *st, json_object *req,
+				struct vip **v, struct backend_spec *s,
+				struct backend **b)
+{
+	const char *name = req_string(req, "vip");
+	const char *addr = req_string(req, "address");
+
+	*v = name ? vip_by_name(st, name) : NULL;
+	if (!*v)
+		return ctl_error("no VIP named '%s'", name ? name : "");
+	memset(s, 0, sizeof(*s));
+	if (!addr || xlb_addr_parse(addr, &s->addr, &s->family))
+		return ctl_error("bad backend address '%s'",
+				 addr ? addr : "");
+	*b = backend_find(*v, &s->addr, s->family);
+	return NULL;
+}
+
+static json_object *cmd_backend(struct state *st, const char *verb,
+				json_object *req)
+{
+	long long weight = req_uint(req, "weight", 100, 65535);
+	struct backend_spec s;
+	struct backend *b;
+	struct vip *v;
+	json_object *err = req_backend(st, req, &v, &s, &b);
+	int ret = 0;
+
+	if (err)
+		return err;
+	if (weight < 0)
+		return ctl_error("weight must be 0..65535");
+	if (!strcmp(verb, "add")) {
+		if (b)
+			return ctl_error("backend exists in VIP '%s'", v->name);
+		s.weight = (__u32)weight;
+		if (!backend_upsert(st, v, &s))
+			return ctl_error("cannot add backend: %s",
+					 strerror(errno));
+		ret = vip_rebuild(st, v);
+	} else if (!b) {
+		return ctl_error("no such backend in VIP '%s'", v->name);
+	} else if (!strcmp(verb, "del")) {
+		backend_remove(st, v, b);
+		ret = vip_rebuild(st, v);
+	} else if (!strcmp(verb, "set")) {
+		if (req_uint(req, "weight", -2, 65535) == -2)
+			return ctl_error("backend set needs a weight");
+		b->weight = (__u32)weight;
+		ret = vip_rebuild(st, v);
+	} else if (!strcmp(verb, "drain")) {
+		ret = backend_set_state(st, b, BE_DRAINING);
+	} else if (!strcmp(verb, "undrain")) {
+		ret = backend_set_state(st, b, BE_UP);
+	} else {
+		return ctl_error("unknown backend verb '%s'", verb);
+	}
+	if (ret)
+		return ctl_error("map update failed: %s", strerror(-ret));
+	return ok_reply();
+}
+
+json_object *state_handle_request(struct state *st, const char *cmd,
+				  json_object *req)
+{
+	if (!strcmp(cmd, "show"))
+		return cmd_show(st, req);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(st, req);
+	if (!strcmp(cmd, "vip-list"))
+		return cmd_vip_list(st, req);
+	if (!strcmp(cmd, "vip-add"))
+		return cmd_vip_add(st, req);
+	if (!strcmp(cmd, "vip-del"))
+		return cmd_vip_del(st, req);
+	if (!strncmp(cmd, "backend-", 8))
+		return cmd_backend(st, cmd + 8, req);
+	return ctl_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What runs: VIPs and backends with their ids, states and weights, kept in
+ * step with the maps. Config reloads and CLI changes are differences
+ * applied here. */
+#ifndef XLB_STATE_H
+#define XLB_STATE_H
+
+#include <json-c/json.h>
+
+#include "xlb_abi.h"
+
+struct dataplane;
+struct loop;
+struct xlb_cfg;
+struct state;
+
+struct state *state_new(struct dataplane *dp, struct loop *loop);
+void state_free(struct state *st);
+
+/* Reads the ids a previous agent left in the pinned maps, so the same
+ * VIPs and backends keep their ids and no flow moves. */
+int state_adopt(struct state *st);
+
+/* Makes what runs match cfg: adds, updates and removes VIPs and backends,
+ * rebuilds tables. Established flows stay where they are. */
+int state_apply_config(struct state *st, const struct xlb_cfg *cfg);
+
+/* Control API commands other than reload. */
+json_object *state_handle_request(struct state *st, const char *cmd,
+				  json_object *req);
+
+#endif /* XLB_STATE_H */
