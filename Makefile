@@ -35,11 +35,6 @@ BPF_HDRS := $(wildcard bpf/*.h bpf/lib/*.h)
 
 # Everything in user/ but main.c is the library the tests link as well.
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-# TEMPORARY while user/config.c is being written: build without the agent.
-ifeq ($(wildcard user/config.h),)
-LIB_SRCS := $(filter-out user/agent.c user/state.c,$(LIB_SRCS))
-CFLAGS += -DXLB_NO_AGENT
-endif
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 
@@ -116,6 +111,23 @@ test: all $(UNIT_TESTS) $(BPF_TEST) $(TOOLS)
 
 bench: all $(TOOLS)
 	$(Q)tests/bench/run.sh $(BUILD)
+
+# Benchmark extras: the bare XDP_DROP floor program, embedded in xlb-bench
+# as a skeleton (explicit rules: the bpf/ pattern rules do not apply).
+BENCH_DROP := $(BUILD)/bench/drop.bpf.o
+
+$(BUILD)/bench:
+	$(Q)mkdir -p $@
+
+$(BENCH_DROP): tests/bench/drop.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/drop.skel.h: $(BENCH_DROP)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_drop > $@
+
+$(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h
 
 demo: all $(TOOLS)
 	$(Q)scripts/demo.sh $(BUILD)

@@ -5,8 +5,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,26 +45,34 @@ struct agent {
 	int exit_code;
 };
 
+/* The pin directory must be on a bpf filesystem; the default one is
+ * mounted when missing. (Under "ip netns exec" /sys is the namespace's own,
+ * so tests pass a --pin-dir on a bpffs mounted outside.) */
 static int ensure_bpffs(const char *pin_root)
 {
 	struct statfs st;
 
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
-		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
-			pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n",
-				strerror(errno));
-			return -errno;
-		}
+	if (!strncmp(pin_root, "/sys/fs/bpf/", 12) &&
+	    (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		pr_warn("cannot mount bpffs on /sys/fs/bpf: %s\n",
+			strerror(errno));
+		return -errno;
 	}
 	if (mkdir(pin_root, 0700) && errno != EEXIST)
 		return -errno;
+	if (statfs(pin_root, &st) || st.f_type != BPF_FS_MAGIC) {
+		pr_warn("%s is not on a bpf filesystem\n", pin_root);
+		return -ENOTSUP;
+	}
 	return 0;
 }
 
 static void link_path(const struct agent *a, const char *ifname, char *buf,
 		      size_t len)
 {
-	snprintf(buf, len, "%s/link-%s", a->pin_root, ifname);
+	if (snprintf(buf, len, "%s/link-%s", a->pin_root, ifname) >= (int)len)
+		buf[0] = '\0';	/* pin_root is short; cannot happen */
 }
 
 static enum xdp_mode mode_of(const char *s)
@@ -123,10 +133,45 @@ static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
 	return failed;
 }
 
+/* Without encap_source4/6 in the config, tunnels leave from the first
+ * interface's own addresses (global IPv6 only). */
+static void default_encap_sources(struct agent *a, const struct xlb_cfg *cfg)
+{
+	union xlb_addr src4 = {}, src6 = {};
+	bool have4 = false, have6 = false;
+	struct ifaddrs *ifa, *i;
+
+	if (!cfg->n_interfaces || getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, cfg->interfaces[0]))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !have4) {
+			src4.v4 = ((struct sockaddr_in *)i->ifa_addr)
+					  ->sin_addr.s_addr;
+			have4 = true;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !have6) {
+			struct in6_addr *a6 =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			memcpy(src6.v6, a6, sizeof(src6.v6));
+			have6 = true;
+		}
+	}
+	freeifaddrs(ifa);
+	state_set_encap_sources(a->state,
+				have4 && !cfg->has_encap_source4 ? &src4 : NULL,
+				have6 && !cfg->has_encap_source6 ? &src6
+								 : NULL);
+}
+
 static int apply_config(struct agent *a, struct xlb_cfg *cfg)
 {
 	int err;
 
+	default_encap_sources(a, cfg);
 	err = state_apply_config(a->state, cfg);
 	if (err)
 		return err;
@@ -263,8 +308,11 @@ int agent_run(const struct agent_opts *opts)
 					  : XLB_DEFAULT_CONFIG;
 	snprintf(a.pin_root, sizeof(a.pin_root), "%s",
 		 opts->pin_root ? opts->pin_root : XLB_PIN_ROOT);
-	snprintf(a.map_dir, sizeof(a.map_dir), "%s/maps-v%d", a.pin_root,
-		 XLB_ABI_VERSION);
+	if (snprintf(a.map_dir, sizeof(a.map_dir), "%s/maps-v%d", a.pin_root,
+		     XLB_ABI_VERSION) >= (int)sizeof(a.map_dir)) {
+		fprintf(stderr, "xlb agent: pin path too long\n");
+		return 1;
+	}
 
 	ret = config_load(a.config_path, &cfg, err, sizeof(err));
 	if (ret) {
@@ -336,7 +384,9 @@ int agent_detach_all(const char *pin_root)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
 		if (!strncmp(de->d_name, "link-", 5)) {
 			int err = xdp_link_detach(path);
 

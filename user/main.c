@@ -54,8 +54,8 @@ static int do_help(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("Usage: xlb [-j] [-s SOCKET] [-d] OBJECT VERB [ARGS]\n"
-	       "  xlb agent [-c FILE] [--foreground] [--log-level LEVEL] "
-	       "[--detach]\n"
+	       "  xlb agent [-c FILE] [--foreground] [--log-level LEVEL]\n"
+	       "            [--pin-dir DIR] [--detach]\n"
 	       "  xlb show [VIP]                 VIPs, backends, weights, "
 	       "states, flows\n"
 	       "  xlb stats [VIP]                data path counters\n"
@@ -178,6 +178,7 @@ static int do_agent(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "detach", no_argument, NULL, 'D' },
+		{ "pin-dir", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_opts opts = {};
@@ -185,7 +186,7 @@ static int do_agent(int argc, char **argv)
 	int c;
 
 	optind = 0;	/* argv[0] is the first argument after "agent" */
-	while ((c = getopt_long(argc + 1, argv - 1, "c:fl:D", longopts,
+	while ((c = getopt_long(argc + 1, argv - 1, "c:fl:Dp:", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -199,23 +200,20 @@ static int do_agent(int argc, char **argv)
 		case 'D':
 			detach = true;
 			break;
+		case 'p':
+			opts.pin_root = optarg;
+			break;
 		default:
 			return cli_error("usage: xlb agent [-c FILE] "
 					 "[--foreground] [--log-level LEVEL] "
-					 "[--detach]");
+					 "[--pin-dir DIR] [--detach]");
 		}
 	}
 	if (optind < argc + 1)
 		return cli_error("unexpected argument '%s'", argv[optind - 1]);
-#ifdef XLB_NO_AGENT
-	(void)detach;
-	(void)opts;
-	return cli_error("built without the agent");
-#else
 	if (detach)
-		return agent_detach_all(NULL);
+		return agent_detach_all(opts.pin_root);
 	return agent_run(&opts) ? -EIO : 0;
-#endif
 }
 
 static int do_vip(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "dataplane.h"
+#include "health.h"
 #include "lib/hash.h"
 #include "log.h"
 #include "loop.h"
@@ -32,11 +33,17 @@ struct backend {
 	union xlb_addr addr;
 	__u8 family;
 	__u32 weight;		/* configured */
-	enum backend_state state;
+	enum backend_state state;	/* derived: see backend_refresh() */
+	bool healthy;		/* the health checker's verdict */
+	bool draining;		/* operator: no new flows */
+	struct health_target *hc;
+	struct hc_params hcp;	/* what hc runs with */
 	bool seen;		/* marked while applying a config */
 };
 
 struct vip {
+	struct state *st;
+	struct hc_params hcp;	/* for backends added at run time */
 	char name[64];
 	__u32 id;
 	struct xlb_vip_key key;
@@ -89,6 +96,7 @@ struct backend_spec {
 	union xlb_addr addr;
 	__u8 family;
 	__u32 weight;
+	const struct hc_params *hcp;	/* NULL: the VIP's */
 };
 
 struct state *state_new(struct dataplane *dp, struct loop *loop)
@@ -105,8 +113,10 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 
 static void vip_free(struct vip *v)
 {
-	for (size_t i = 0; i < v->n_backends; i++)
+	for (size_t i = 0; i < v->n_backends; i++) {
+		health_stop(v->backends[i]->hc);
 		free(v->backends[i]);
+	}
 	free(v->backends);
 	free(v);
 }
@@ -344,6 +354,9 @@ static struct vip *vip_upsert(struct state *st, const struct vip_spec *s)
 			return NULL;
 		}
 		st->vips[st->n_vips++] = v;
+		v->st = st;
+		health_params_init(&v->hcp);
+		v->hcp.type = HC_NONE;
 		pr_info("vip %s: added (id %u)\n", s->name, v->id);
 	}
 	snprintf(v->name, sizeof(v->name), "%s", s->name);
@@ -378,16 +391,55 @@ static void vip_remove(struct state *st, struct vip *v)
 	vip_free(v);
 }
 
+static void backend_refresh(struct state *st, struct backend *b);
+
+static void backend_health_changed(void *arg, enum hc_state hs,
+				   const char *reason, __u64 latency_ns)
+{
+	struct backend *b = arg;
+	char buf[XLB_ADDR_STRLEN];
+
+	b->healthy = hs == HC_UP;
+	pr_info("vip %s: backend %s is %s (%s, %.1f ms)\n", b->vip->name,
+		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)),
+		b->healthy ? "up" : "down", reason, latency_ns / 1e6);
+	backend_refresh(b->vip->st, b);
+}
+
+/* (Re)starts the health checker when its parameters changed. */
+static int backend_watch(struct state *st, struct backend *b,
+			 const struct hc_params *p)
+{
+	struct hc_params want = *p;
+
+	want.init_down = b->hcp.init_down;
+	if (b->hc && !memcmp(&want, &b->hcp, sizeof(want)))
+		return 0;
+	want.init_down = !b->healthy;
+	health_stop(b->hc);
+	b->hc = NULL;
+	b->hcp = want;
+	if (want.type == HC_NONE) {
+		b->healthy = true;
+		backend_refresh(st, b);
+		return 0;
+	}
+	b->hc = health_start(st->loop, &b->hcp, &b->addr, b->family,
+			     backend_health_changed, b);
+	return b->hc ? 0 : -errno;
+}
+
 static struct backend *backend_upsert(struct state *st, struct vip *v,
 				      const struct backend_spec *s)
 {
 	struct backend *b = backend_find(v, &s->addr, s->family), **arr;
 	char buf[XLB_ADDR_STRLEN];
 	__u8 flags = 0;
+	int err;
 
 	if (b) {
 		b->weight = s->weight;
-		return b;
+		goto watch;
 	}
 	b = calloc(1, sizeof(*b));
 	arr = realloc(v->backends, (v->n_backends + 1) * sizeof(*arr));
@@ -409,12 +461,21 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 		errno = ENOSPC;
 		return NULL;
 	}
-	b->state = flags & XLB_BACKEND_DOWN ? BE_DOWN : BE_UP;
+	/* A backend a previous agent had down stays down until it rises. */
+	b->healthy = !(flags & XLB_BACKEND_DOWN);
+	b->state = b->healthy ? BE_UP : BE_DOWN;
 	v->backends[v->n_backends++] = b;
 	write_backend(st, b);
 	pr_info("vip %s: backend %s added (id %u, weight %u)\n", v->name,
 		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)), b->id,
 		b->weight);
+watch:
+	err = backend_watch(st, b, s->hcp ? s->hcp : &v->hcp);
+	if (err)
+		pr_warn("vip %s: backend %s: health check not started: %s\n",
+			v->name,
+			xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)),
+			strerror(-err));
 	return b;
 }
 
@@ -431,6 +492,7 @@ static void backend_remove(struct state *st, struct vip *v,
 	}
 	pr_info("vip %s: backend %s removed\n", v->name,
 		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)));
+	health_stop(b->hc);
 	backend_release(st, b);
 	free(b);
 }
@@ -444,17 +506,24 @@ static int vip_publish(struct state *st, struct vip *v)
 }
 
 /* A backend's health or drain state changed: one map write first (the
- * data path avoids it at once), then the table without it. */
-static int backend_set_state(struct state *st, struct backend *b,
-			     enum backend_state s)
+ * data path avoids a down backend at once, rescheduling its flows), then
+ * the table rebuilt without it. A draining backend keeps its flows. */
+static void backend_refresh(struct state *st, struct backend *b)
 {
+	enum backend_state s = !b->healthy ? BE_DOWN
+			     : b->draining ? BE_DRAINING
+					   : BE_UP;
 	int err;
 
 	if (b->state == s)
-		return 0;
+		return;
 	b->state = s;
 	err = write_backend(st, b);
-	return err ? err : vip_rebuild(st, b->vip);
+	if (!err)
+		err = vip_rebuild(st, b->vip);
+	if (err)
+		pr_warn("vip %s: map update failed: %s\n", b->vip->name,
+			strerror(-err));
 }
 
 /* ---- control API ---- */
@@ -720,7 +789,7 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 {
 	long long weight = req_uint(req, "weight", 100, 65535);
 	struct backend_spec s;
-	struct backend *b;
+	struct backend *b = NULL;
 	struct vip *v;
 	json_object *err = req_backend(st, req, &v, &s, &b);
 	int ret = 0;
@@ -747,10 +816,9 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 			return ctl_error("backend set needs a weight");
 		b->weight = (__u32)weight;
 		ret = vip_rebuild(st, v);
-	} else if (!strcmp(verb, "drain")) {
-		ret = backend_set_state(st, b, BE_DRAINING);
-	} else if (!strcmp(verb, "undrain")) {
-		ret = backend_set_state(st, b, BE_UP);
+	} else if (!strcmp(verb, "drain") || !strcmp(verb, "undrain")) {
+		b->draining = !strcmp(verb, "drain");
+		backend_refresh(st, b);
 	} else {
 		return ctl_error("unknown backend verb '%s'", verb);
 	}
@@ -775,4 +843,145 @@ json_object *state_handle_request(struct state *st, const char *cmd,
 	if (!strncmp(cmd, "backend-", 8))
 		return cmd_backend(st, cmd + 8, req);
 	return ctl_error("unknown command '%s'", cmd);
+}
+
+/* Forgets what a previous agent left and this config does not name: such
+ * VIPs are unpublished, such backends made unusable (flows to them are
+ * rescheduled). Runs once, after the first config. */
+static void drop_unclaimed_adoptions(struct state *st)
+{
+	for (size_t i = 0; i < st->n_adopted_vips; i++) {
+		struct adopted_vip *a = &st->adopted_vips[i];
+
+		if (vip_by_key(st, &a->key))
+			continue;
+		dataplane_del_vip(st->dp, &a->key);
+		dataplane_del_table(st->dp, a->id);
+		st->vip_used[a->id] = 0;
+	}
+	for (size_t i = 0; i < st->n_adopted_backends; i++) {
+		struct adopted_backend *a = &st->adopted_backends[i];
+		struct xlb_backend gone = {};
+		bool claimed = false;
+
+		for (size_t j = 0; j < st->n_vips && !claimed; j++)
+			for (size_t k = 0; k < st->vips[j]->n_backends; k++)
+				claimed |= st->vips[j]->backends[k]->id ==
+					   a->id;
+		if (claimed)
+			continue;
+		dataplane_set_backend(st->dp, a->id, &gone);
+		st->backend_used[a->id] = 0;
+	}
+	free(st->adopted_vips);
+	free(st->adopted_backends);
+	st->adopted_vips = NULL;
+	st->adopted_backends = NULL;
+	st->n_adopted_vips = st->n_adopted_backends = 0;
+}
+
+static void hc_from_config(const struct xlb_cfg_hc *c, struct hc_params *p)
+{
+	health_params_init(p);
+	switch (c->type) {
+	case CFG_HC_NONE:
+		p->type = HC_NONE;
+		break;
+	case CFG_HC_HTTP:
+		p->type = HC_HTTP;
+		break;
+	case CFG_HC_HTTPS:
+		p->type = HC_HTTPS;
+		break;
+	default:	/* tcp; grpc is checked as tcp until it has a checker */
+		p->type = HC_TCP;
+		break;
+	}
+	p->port = c->port;
+	snprintf(p->path, sizeof(p->path), "%s", c->path ? c->path : "/");
+	snprintf(p->host, sizeof(p->host), "%s", c->host ? c->host : "");
+	snprintf(p->body, sizeof(p->body), "%s", c->body ? c->body : "");
+	p->status_min = c->status_min;
+	p->status_max = c->status_max;
+	p->tls_verify = c->tls_verify;
+	p->interval_ms = c->interval_ms;
+	p->timeout_ms = c->timeout_ms;
+	p->rise = c->rise;
+	p->fall = c->fall;
+}
+
+static int apply_vip(struct state *st, const struct xlb_cfg_vip *cv)
+{
+	struct hc_params hcp;
+	struct vip_spec s = { .name = cv->name,
+			      .flags = config_vip_flags(cv),
+			      .table_size = cv->table_size };
+	struct vip *v;
+
+	config_vip_key(cv, &s.key);
+	v = vip_upsert(st, &s);
+	if (!v)
+		return -errno;
+	v->seen = true;
+	hc_from_config(&cv->health_check, &v->hcp);
+	if (!v->hcp.port)
+		v->hcp.port = cv->port;
+	if (cv->health_check.type == CFG_HC_GRPC)
+		pr_warn("vip %s: grpc checks are not implemented yet; "
+			"checking TCP connect instead\n", cv->name);
+	for (size_t i = 0; i < v->n_backends; i++)
+		v->backends[i]->seen = false;
+	for (size_t i = 0; i < cv->n_backends; i++) {
+		const struct xlb_cfg_backend *cb = &cv->backends[i];
+		struct backend_spec bs = { .addr = cb->addr,
+					   .family = cb->family,
+					   .weight = cb->weight,
+					   .hcp = &hcp };
+		struct backend *b;
+
+		hc_from_config(&cb->health_check, &hcp);
+		b = backend_upsert(st, v, &bs);
+
+		if (!b)
+			return -errno;
+		b->seen = true;
+	}
+	for (size_t i = v->n_backends; i-- > 0;)
+		if (!v->backends[i]->seen)
+			backend_remove(st, v, v->backends[i]);
+	return vip_publish(st, v);
+}
+
+int state_apply_config(struct state *st, const struct xlb_cfg *cfg)
+{
+	int err, failed = 0;
+
+	config_dp_settings(cfg, &st->dpcfg);
+	err = dataplane_set_config(st->dp, &st->dpcfg);
+	if (err)
+		return err;
+	for (size_t i = 0; i < st->n_vips; i++)
+		st->vips[i]->seen = false;
+	for (size_t i = 0; i < cfg->n_vips; i++) {
+		err = apply_vip(st, &cfg->vips[i]);
+		if (err) {
+			pr_warn("vip %s: %s\n", cfg->vips[i].name,
+				strerror(-err));
+			failed = err;
+		}
+	}
+	for (size_t i = st->n_vips; i-- > 0;)
+		if (!st->vips[i]->seen)
+			vip_remove(st, st->vips[i]);
+	drop_unclaimed_adoptions(st);
+	return failed;
+}
+
+void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
+			     const union xlb_addr *src6)
+{
+	if (src4)
+		st->dpcfg.src4 = src4->v4;
+	if (src6)
+		memcpy(st->dpcfg.src6, src6->v6, sizeof(st->dpcfg.src6));
 }

@@ -25,6 +25,11 @@ int state_adopt(struct state *st);
  * rebuilds tables. Established flows stay where they are. */
 int state_apply_config(struct state *st, const struct xlb_cfg *cfg);
 
+/* Outer source addresses to use when the config names none (the agent
+ * takes them from the interface). Applied with the next config. */
+void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
+			     const union xlb_addr *src6);
+
 /* Control API commands other than reload. */
 json_object *state_handle_request(struct state *st, const char *cmd,
 				  json_object *req);
