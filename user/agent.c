@@ -84,6 +84,18 @@ static enum xdp_mode mode_of(const char *s)
 	return XDP_MODE_AUTO;
 }
 
+/* Every device of this namespace may be the way to a backend: all are
+ * redirect targets (a device added later joins on the next reload). */
+static void add_tx_ports(struct agent *a)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+
+	for (i = ifs; i && i->if_index; i++)
+		if (dataplane_add_tx_port(a->dp, i->if_index))
+			pr_debug("%s: not a redirect target\n", i->if_name);
+	if_freenameindex(ifs);
+}
+
 /* Attaches (or upgrades in place) every configured interface, and
  * detaches interfaces a previous config had but this one does not. */
 static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
@@ -111,10 +123,10 @@ static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
 			failed = err;
 			continue;
 		}
-		dataplane_add_tx_port(a->dp, ifindex);
 		pr_info("interface %s: %s\n", ifname,
 			upgraded ? "program replaced in place" : "attached");
 	}
+	add_tx_ports(a);
 	if (a->cfg) {
 		for (size_t i = 0; i < a->cfg->n_interfaces; i++) {
 			const char *old = a->cfg->interfaces[i];

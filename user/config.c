@@ -24,8 +24,10 @@
 
 /* Field paths ("vips[3].backends[12].health_check.port") fit easily. */
 #define FIELD_LEN 128
-/* Merge keys ("<<: *defaults") may nest this deep. */
+/* Merge keys ("<<: *defaults") may nest this deep, and merge this many
+ * mappings in all (aliases make the work grow fast otherwise). */
 #define MERGE_DEPTH 8
+#define MERGE_MAX 10000
 #define MIN_FLOW_TABLE_SIZE 1024
 #define MAX_RISE_FALL 1000
 
@@ -35,6 +37,7 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char desc[96];		/* describe()'s buffer */
+	unsigned int merges;	/* mappings merged so far */
 };
 
 /* One key of a mapping, after merge keys are resolved. */
@@ -107,10 +110,10 @@ static unsigned long line_of(const yaml_node_t *n)
 	return n ? (unsigned long)n->start_mark.line + 1 : 1;
 }
 
-/* Writes "FILE:LINE: FIELD: message" and returns -EINVAL. */
-__attribute__((format(printf, 4, 5))) static int
-fail(struct ctx *c, const yaml_node_t *n, const char *field, const char *fmt,
-     ...)
+/* Writes "FILE:LINE: FIELD: message"; see fail(). */
+__attribute__((format(printf, 4, 5))) static void
+report(struct ctx *c, const yaml_node_t *n, const char *field,
+       const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
@@ -122,15 +125,19 @@ fail(struct ctx *c, const yaml_node_t *n, const char *field, const char *fmt,
 		snprintf(c->err, c->errlen, "%s:%lu: %s%s%s", c->name,
 			 line_of(n), field ? field : "",
 			 field && *field ? ": " : "", msg);
-	return -EINVAL;
 }
 
-static int fail_nomem(struct ctx *c)
+/* Reports and evaluates to -EINVAL (a macro, so that static analysers see
+ * the value: they do not follow variadic functions). */
+#define fail(c, n, field, ...) (report(c, n, field, __VA_ARGS__), -EINVAL)
+
+static void report_nomem(struct ctx *c)
 {
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "%s: out of memory", c->name);
-	return -ENOMEM;
 }
+
+#define fail_nomem(c) (report_nomem(c), -ENOMEM)
 
 /* Formats a field path into buf (FIELD_LEN bytes). */
 __attribute__((format(printf, 2, 3))) static void
@@ -249,6 +256,9 @@ static int map_merge(struct ctx *c, yaml_node_t *src, const char *field,
 		return fail(c, src, field,
 			    "'<<' must merge a mapping (like *defaults), "
 			    "got %s", describe(c, src));
+	if (++c->merges > MERGE_MAX)
+		return fail(c, src, field, "more than %d merges ('<<')",
+			    MERGE_MAX);
 	err = map_collect_depth(c, src, field, &sub, depth + 1);
 	for (size_t i = 0; !err && i < sub.n; i++)
 		if (!map_get(m, sub.kv[i].key))
@@ -591,7 +601,8 @@ static int get_duration(struct ctx *c, yaml_node_t *n, const char *field,
 		return fail(c, n, field, "must be a whole number of "
 			    "milliseconds, got %s", describe(c, n));
 	if (err == -ERANGE)
-		return fail(c, n, field, "too long: %s", describe(c, n));
+		return fail(c, n, field, "must be at most %ums, got %s",
+			    UINT32_MAX, describe(c, n));
 	if (err)
 		return fail(c, n, field, "must be a duration with a unit "
 			    "(ms, s, m, h), like 10ms, 500ms, 1s or 2m; got %s",
@@ -1411,21 +1422,29 @@ out:
 
 /* ---- entry points ---- */
 
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
+static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *buf,
+		     size_t len)
 {
 	/* A scanner's context ("while scanning a simple key") marks the
 	 * line at fault; a parser's context may start far above it. */
 	const yaml_mark_t *mark = p->error == YAML_SCANNER_ERROR && p->context
 					  ? &p->context_mark
 					  : &p->problem_mark;
+	unsigned long line = (unsigned long)mark->line + 1;
 
 	if (p->error == YAML_MEMORY_ERROR)
 		return fail_nomem(c);
+	/* The reader (encoding, control characters) only knows the offset. */
+	if (p->error == YAML_READER_ERROR) {
+		line = 1;
+		for (size_t i = 0; i < p->problem_offset && i < len; i++)
+			line += buf[i] == '\n';
+	}
 	if (c->err && c->errlen)
 		snprintf(c->err, c->errlen, "%s:%lu: YAML syntax: %s%s%s",
-			 c->name, (unsigned long)mark->line + 1,
-			 p->problem ? p->problem : "parse error",
-			 p->context ? " " : "", p->context ? p->context : "");
+			 c->name, line,
+			 p->context ? p->context : "", p->context ? ", " : "",
+			 p->problem ? p->problem : "parse error");
 	return -EINVAL;
 }
 
@@ -1443,7 +1462,7 @@ static int parse_buf(const char *buf, size_t len, const char *name,
 		return fail_nomem(&c);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		ret = yaml_fail(&c, &parser);
+		ret = yaml_fail(&c, &parser, buf, len);
 		yaml_parser_delete(&parser);
 		return ret;
 	}
@@ -1456,7 +1475,7 @@ static int parse_buf(const char *buf, size_t len, const char *name,
 	}
 	/* One document only: a second one is most likely a paste error. */
 	if (!yaml_parser_load(&parser, &extra)) {
-		ret = yaml_fail(&c, &parser);
+		ret = yaml_fail(&c, &parser, buf, len);
 		goto out;
 	}
 	if (yaml_document_get_root_node(&extra)) {
@@ -1600,8 +1619,8 @@ void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)
 	memset(dp->gw_mac, 0, sizeof(dp->gw_mac));
 	if (cfg->has_gateway_mac)
 		memcpy(dp->gw_mac, cfg->gateway_mac, sizeof(dp->gw_mac));
-	dp->src4 = cfg->has_encap_source4 ? cfg->encap_source4.v4 : 0;
-	memset(dp->src6, 0, sizeof(dp->src6));
+	if (cfg->has_encap_source4)
+		dp->src4 = cfg->encap_source4.v4;
 	if (cfg->has_encap_source6)
 		memcpy(dp->src6, cfg->encap_source6.v6, sizeof(dp->src6));
 }

@@ -163,8 +163,10 @@ const struct xlb_cfg_vip *config_vip_find(const struct xlb_cfg *cfg,
 void config_vip_key(const struct xlb_cfg_vip *vip, struct xlb_vip_key *key);
 /* Its XLB_VIP_* flags. */
 __u32 config_vip_flags(const struct xlb_cfg_vip *vip);
-/* Fills the data path's settings (hash seed, gateway MAC, outer sources);
- * fields the config does not hold are left as they were in dp. */
+/* Writes the config's part of the data path's settings: hash_seed, gw_mac
+ * (zero without gateway_mac), and src4/src6 when encap_source4/6 are given
+ * (left as they are otherwise, for the agent's defaults). The rest of dp
+ * is left as it is. */
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp);
 
 const char *config_hc_type_name(enum cfg_hc_type type);

@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Config parser: the sample file, defaults, every validation error (file,
+ * line, field), durations, integers, IPv6, all-ports VIPs, overrides. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+#define HEAD "interfaces: [eth0]\nvips:\n"
+/* One VIP in block style at lines 3..7; backends follow from line 8. */
+#define WEB                                                                  \
+	HEAD "  - name: web\n"                                               \
+	     "    address: 203.0.113.10\n"                                   \
+	     "    port: 80\n"                                                \
+	     "    protocol: tcp\n"                                           \
+	     "    backends:\n"
+
+static struct xlb_cfg *parse_ok(const char *yaml)
+{
+	struct xlb_cfg *cfg = NULL;
+	char err[512] = "";
+	int ret = config_parse_string(yaml, "t.yaml", &cfg, err, sizeof(err));
+
+	if (ret)
+		print_error("unexpected error %d: %s\n", ret, err);
+	assert_int_equal(ret, 0);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* ---- the sample ---- */
+
+static int sample_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(buf, len, "etc/xlb.yaml");
+	if (!access(buf, R_OK))
+		return 0;
+	/* BUILD/tests/test_config -> the tree BUILD is in */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return -1;
+	exe[n] = '\0';
+	snprintf(buf, len, "%s/../../etc/xlb.yaml", dirname(exe));
+	return access(buf, R_OK);
+}
+
+static void test_sample(void **state)
+{
+	const struct xlb_cfg_vip *web, *tls, *dns, *all, *api;
+	const struct xlb_cfg_backend *b;
+	struct xlb_cfg *cfg = NULL;
+	char path[PATH_MAX], err[512];
+	int ret;
+
+	(void)state;
+	assert_int_equal(sample_path(path, sizeof(path)), 0);
+	ret = config_load(path, &cfg, err, sizeof(err));
+	if (ret)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+
+	assert_int_equal(cfg->n_interfaces, 1);
+	assert_string_equal(cfg->interfaces[0], "eth0");
+	assert_string_equal(cfg->xdp_mode, "auto");
+	assert_string_equal(cfg->control_socket, "/run/xlb/xlb.sock");
+	assert_string_equal(cfg->metrics_listen, "127.0.0.1:9469");
+	assert_int_equal(cfg->metrics_port, 9469);
+	assert_int_equal(cfg->flow_table_size, 1000000);
+	assert_int_equal(cfg->hash_seed, 0x5eed);
+	assert_string_equal(cfg->log_level, "info");
+	assert_false(cfg->has_gateway_mac);
+	assert_true(cfg->has_encap_source4);
+	assert_true(cfg->has_encap_source6);
+	assert_int_equal(cfg->encap_source4.v4, htonl(0xc0000201));
+	assert_int_equal(cfg->n_vips, 5);
+
+	web = config_vip_find(cfg, "web");
+	tls = config_vip_find(cfg, "web-tls");
+	dns = config_vip_find(cfg, "dns");
+	all = config_vip_find(cfg, "all-ports");
+	api = config_vip_find(cfg, "api6");
+	assert_non_null(web);
+	assert_non_null(tls);
+	assert_non_null(dns);
+	assert_non_null(all);
+	assert_non_null(api);
+	assert_null(config_vip_find(cfg, "nope"));
+
+	assert_int_equal(web->port, 80);
+	assert_int_equal(web->protocol, IPPROTO_TCP);
+	assert_int_equal(web->health_check.type, CFG_HC_HTTP);
+	assert_string_equal(web->health_check.path, "/healthz");
+	assert_string_equal(web->health_check.host, "www.example.com");
+	assert_string_equal(web->health_check.body, "ok");
+	assert_int_equal(web->n_backends, 3);
+	assert_int_equal(web->backends[1].weight, 50);
+	b = &web->backends[2];
+	assert_true(b->hc_override);
+	assert_string_equal(b->health_check.path, "/status");
+	assert_int_equal(b->health_check.interval_ms, 200);
+	assert_int_equal(b->health_check.timeout_ms, 500);
+
+	/* merged from the anchor, then overridden */
+	assert_int_equal(tls->health_check.type, CFG_HC_HTTPS);
+	assert_int_equal(tls->health_check.port, 443);
+	assert_string_equal(tls->health_check.path, "/healthz");
+	assert_false(tls->health_check.tls_verify);
+	assert_int_equal(tls->backends[0].weight, 100);
+
+	assert_int_equal(dns->protocol, IPPROTO_UDP);
+	assert_int_equal(dns->affinity, CFG_AFFINITY_SOURCE_IP);
+	assert_int_equal(dns->when_all_down, CFG_ALL_DOWN_PASS);
+	assert_int_equal(dns->weighting, CFG_WEIGHTING_STATIC);
+	assert_int_equal(dns->table_size, 251);
+	assert_int_equal(config_vip_flags(dns),
+			 XLB_VIP_SRC_AFFINITY | XLB_VIP_PASS_ALL_DOWN);
+	assert_int_equal(dns->backends[0].health_check.interval_ms, 100);
+	assert_int_equal(dns->backends[0].health_check.timeout_ms, 50);
+
+	assert_int_equal(all->port, 0);
+	assert_int_equal(all->backends[0].health_check.port, 22);
+
+	assert_int_equal(api->family, XLB_FAMILY_V6);
+	assert_int_equal(api->health_check.type, CFG_HC_GRPC);
+	assert_string_equal(api->health_check.service, "xlb.example.Api");
+	assert_int_equal(api->backends[0].family, XLB_FAMILY_V6);
+	assert_int_equal(api->backends[2].family, XLB_FAMILY_V4);
+	assert_int_equal(api->backends[3].weight, 0);
+	assert_int_equal(api->backends[3].health_check.type, CFG_HC_NONE);
+	config_free(cfg);
+}
+
+/* ---- defaults ---- */
+
+static void test_defaults(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - { address: 203.0.113.10, port: 80, protocol: tcp,\n"
+		     "      backends: [ { address: 192.0.2.11 } ] }\n");
+	const struct xlb_cfg_vip *v = &cfg->vips[0];
+	const struct xlb_cfg_hc *hc = &v->backends[0].health_check;
+	struct xlb_config dp;
+
+	(void)state;
+	assert_string_equal(cfg->source, "t.yaml");
+	assert_string_equal(cfg->xdp_mode, "auto");
+	assert_string_equal(cfg->control_socket, "/run/xlb/xlb.sock");
+	assert_string_equal(cfg->metrics_listen, "127.0.0.1:9469");
+	assert_int_equal(cfg->metrics_family, XLB_FAMILY_V4);
+	assert_int_equal(cfg->metrics_addr.v4, htonl(INADDR_LOOPBACK));
+	assert_int_equal(cfg->metrics_port, 9469);
+	assert_int_equal(cfg->flow_table_size, XLB_DEFAULT_FLOW_ENTRIES);
+	assert_int_equal(cfg->hash_seed, 0);
+	assert_string_equal(cfg->log_level, "info");
+	assert_false(cfg->has_gateway_mac);
+	assert_false(cfg->has_encap_source4);
+	assert_false(cfg->has_encap_source6);
+
+	assert_string_equal(v->name, "203.0.113.10:80/tcp");
+	assert_int_equal(v->line, 3);
+	assert_int_equal(v->family, XLB_FAMILY_V4);
+	assert_int_equal(v->forwarding, CFG_FWD_IPIP);
+	assert_int_equal(v->affinity, CFG_AFFINITY_NONE);
+	assert_int_equal(v->when_all_down, CFG_ALL_DOWN_DROP);
+	assert_int_equal(v->weighting, CFG_WEIGHTING_DYNAMIC);
+	assert_int_equal(v->table_size, 65537);
+	assert_int_equal(config_vip_flags(v), 0);
+
+	assert_int_equal(v->n_backends, 1);
+	assert_int_equal(v->backends[0].weight, 100);
+	assert_int_equal(v->backends[0].port, 0);
+	assert_int_equal(v->backends[0].line, 4);
+	assert_false(v->backends[0].hc_override);
+	assert_int_equal(hc->type, CFG_HC_TCP);
+	assert_int_equal(hc->port, 80);
+	assert_string_equal(hc->path, "/");
+	assert_null(hc->host);
+	assert_null(hc->body);
+	assert_null(hc->service);
+	assert_int_equal(hc->status_min, 200);
+	assert_int_equal(hc->status_max, 399);
+	assert_true(hc->tls_verify);
+	assert_false(hc->tls);
+	assert_int_equal(hc->interval_ms, 1000);
+	assert_int_equal(hc->timeout_ms, 500);
+	assert_int_equal(hc->rise, 2);
+	assert_int_equal(hc->fall, 3);
+	assert_int_equal(hc->set, 0);
+
+	memset(&dp, 0xaa, sizeof(dp));
+	config_dp_settings(cfg, &dp);
+	assert_int_equal(dp.hash_seed, 0);
+	assert_int_equal(dp.gw_mac[0] | dp.gw_mac[5], 0);
+	/* not given: left for the agent's defaults */
+	assert_int_equal(dp.src4, 0xaaaaaaaa);
+	assert_int_equal(dp.src6[0], 0xaaaaaaaa);
+	assert_int_equal(dp.mtu, 0xaaaa);	/* not the config's */
+	config_free(cfg);
+
+	/* no VIPs at all is fine: they can come from the CLI */
+	cfg = parse_ok("interfaces: [eth0]\n");
+	assert_int_equal(cfg->n_vips, 0);
+	config_free(cfg);
+	cfg = parse_ok("interfaces: [eth0]\nvips:\n");
+	assert_int_equal(cfg->n_vips, 0);
+	config_free(cfg);
+}
+
+/* ---- errors ---- */
+
+struct bad_case {
+	const char *yaml;
+	const char *want;	/* substring of the error line */
+};
+
+static const struct bad_case bad_cases[] = {
+	/* file level */
+	{ "", "t.yaml:1: the config is empty" },
+	{ "- eth0\n", "t.yaml:1: the config must be a mapping" },
+	{ "interfaces: [eth0\n", "t.yaml:2: YAML syntax: while parsing a flow "
+	  "sequence, did not find expected ',' or ']'" },
+	{ "interfaces: [eth0]\n  bad: indent\n", "t.yaml:2: YAML syntax: "
+	  "while parsing a block mapping, did not find expected key" },
+	{ "interfaces: [eth0]\nvips:\n  - name: a\n    address 1\n",
+	  "t.yaml:4: YAML syntax: while scanning a simple key, could not "
+	  "find expected ':'" },
+	{ "interfaces: [eth0]\nvips: \x01\n",
+	  "t.yaml:2: YAML syntax: control characters are not allowed" },
+	{ "interfaces: [eth0]\n---\nvips: []\n",
+	  "t.yaml:3: a second YAML document" },
+	{ "interfaces: [eth0]\ninterfaces: [eth1]\n",
+	  "t.yaml:2: duplicate key 'interfaces' (first on line 1)" },
+	{ "interfaces: [eth0]\nbogus: 1\n", "t.yaml:2: bogus: unknown key" },
+	{ "interfaces: [eth0]\nhash_sed: 1\n",
+	  "t.yaml:2: hash_sed: unknown key (did you mean 'hash_seed'?)" },
+	/* top-level keys */
+	{ "xdp_mode: auto\n", "t.yaml:1: interfaces: required" },
+	{ "interfaces: []\n", "t.yaml:1: interfaces: must name at least one" },
+	{ "interfaces: eth0\n", "t.yaml:1: interfaces: must be a list, got "
+	  "'eth0'" },
+	{ "interfaces:\n  - eth0\n  - eth0\n",
+	  "t.yaml:3: interfaces[1]: 'eth0' is already interfaces[0]" },
+	{ "interfaces: [averyveryverylongname0]\n",
+	  "t.yaml:1: interfaces[0]: not a device name" },
+	{ "interfaces: [eth0]\nxdp_mode: offload\n",
+	  "t.yaml:2: xdp_mode: must be auto, native or generic, got "
+	  "'offload'" },
+	{ "interfaces: [eth0]\ncontrol_socket: xlb.sock\n",
+	  "t.yaml:2: control_socket: must be an absolute path" },
+	{ "interfaces: [eth0]\nmetrics_listen: localhost\n",
+	  "t.yaml:2: metrics_listen: must be ADDRESS:PORT" },
+	{ "interfaces: [eth0]\nmetrics_listen: \"[::1]:0\"\n",
+	  "t.yaml:2: metrics_listen: must be ADDRESS:PORT" },
+	{ "interfaces: [eth0]\nflow_table_size: lots\n",
+	  "t.yaml:2: flow_table_size: must be an integer, got 'lots'" },
+	{ "interfaces: [eth0]\nflow_table_size: 10\n",
+	  "t.yaml:2: flow_table_size: must be 1024..4294967295, got 10" },
+	{ "interfaces: [eth0]\nhash_seed: 0x1_0000_0000\n",
+	  "t.yaml:2: hash_seed: must be 0..4294967295, got 0x1_0000_0000" },
+	{ "interfaces: [eth0]\nhash_seed: \"0x5eed\"\n",
+	  "t.yaml:2: hash_seed: must be an integer, got string \"0x5eed\"" },
+	{ "interfaces: [eth0]\nhash_seed: [1]\n",
+	  "t.yaml:2: hash_seed: must be an integer, got a list" },
+	{ "interfaces: [eth0]\nlog_level: loud\n",
+	  "t.yaml:2: log_level: must be warn, info, debug or warning" },
+	{ "interfaces: [eth0]\ngateway_mac: 02:00:5e:10:00\n",
+	  "t.yaml:2: gateway_mac: must be a MAC address" },
+	{ "interfaces: [eth0]\ngateway_mac: 01:00:5e:10:00:01\n",
+	  "t.yaml:2: gateway_mac: 01:00:5e:10:00:01 is not a unicast MAC" },
+	{ "interfaces: [eth0]\nencap_source4: 2001:db8::1\n",
+	  "t.yaml:2: encap_source4: must be an IPv4 address, got "
+	  "'2001:db8::1'" },
+	{ "interfaces: [eth0]\nencap_source6: 192.0.2.1\n",
+	  "t.yaml:2: encap_source6: must be an IPv6 address" },
+	{ "interfaces: [eth0]\nvips: {web: 1}\n",
+	  "t.yaml:2: vips: must be a list, got a mapping" },
+	/* VIPs */
+	{ HEAD "  - { port: 80, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].address: required" },
+	{ HEAD "  - { address: 203.0.113.10, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].port: required" },
+	{ HEAD "  - { address: 203.0.113.10, port: 80 }\n",
+	  "t.yaml:3: vips[0].protocol: required" },
+	{ HEAD "  - { address: 203.0.113.10, port: 80, protocol: sctp }\n",
+	  "t.yaml:3: vips[0].protocol: must be tcp or udp, got 'sctp'" },
+	{ HEAD "  - { address: 203.0.113.300, port: 80, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].address: not an IPv4 or IPv6 address" },
+	{ HEAD "  - { address: 0.0.0.0, port: 80, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].address: 0.0.0.0 is the unspecified address" },
+	{ HEAD "  - { address: \"ff02::1\", port: 80, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].address: ff02::1 is a multicast address" },
+	{ HEAD "  - { address: 203.0.113.10, port: 65536, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].port: must be 0..65535, got 65536" },
+	{ HEAD "  - { address: 203.0.113.10, port: -1, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].port: must be 0..65535, got -1" },
+	{ HEAD "  - { address: 203.0.113.10, port: \"80\", protocol: tcp }\n",
+	  "t.yaml:3: vips[0].port: must be an integer, got string \"80\"" },
+	{ HEAD "  - { address: 203.0.113.10, port: 8.5, protocol: tcp }\n",
+	  "t.yaml:3: vips[0].port: must be an integer, got '8.5'" },
+	{ WEB "      []\n    table_size: 65536\n",
+	  "t.yaml:9: vips[0].table_size: must be a prime number" },
+	{ WEB "      []\n    table_size: 2000003\n",
+	  "t.yaml:9: vips[0].table_size: must be 2..1048573, got 2000003" },
+	{ WEB "      - { address: 192.0.2.11 }\n"
+	      "      - { address: 192.0.2.12 }\n"
+	      "    table_size: 2\n",
+	  "t.yaml:10: vips[0].table_size: 2 slots cannot hold 2 backends" },
+	{ WEB "      []\n    affinity: sticky\n",
+	  "t.yaml:9: vips[0].affinity: must be none or source-ip, got "
+	  "'sticky'" },
+	{ WEB "      []\n    when_all_down: reject\n",
+	  "t.yaml:9: vips[0].when_all_down: must be drop or pass" },
+	{ WEB "      []\n    forwarding: gre\n",
+	  "t.yaml:9: vips[0].forwarding: must be ipip, got 'gre'" },
+	{ WEB "      []\n    weighting: magic\n",
+	  "t.yaml:9: vips[0].weighting: must be dynamic or static" },
+	{ WEB "      []\n    protocl: tcp\n",
+	  "t.yaml:9: vips[0].protocl: unknown key (did you mean "
+	  "'protocol'?)" },
+	{ HEAD "  - { name: web site, address: 203.0.113.10, port: 80,"
+	       " protocol: tcp }\n",
+	  "t.yaml:3: vips[0].name: must be 1..63 characters without spaces" },
+	{ HEAD "  - { name: web, address: 203.0.113.10, port: 80,"
+	       " protocol: tcp }\n"
+	       "  - { name: web, address: 203.0.113.11, port: 80,"
+	       " protocol: tcp }\n",
+	  "t.yaml:4: vips[1].name: 'web' is already the name of vips[0] "
+	  "(line 3)" },
+	{ HEAD "  - { name: a, address: 203.0.113.10, port: 80,"
+	       " protocol: tcp }\n"
+	       "  - { name: b, address: 203.0.113.10, port: 80,"
+	       " protocol: tcp }\n",
+	  "t.yaml:4: vips[1]: 203.0.113.10 port 80 tcp is already vips[0] "
+	  "'a' (line 3)" },
+	/* backends */
+	{ WEB "      - { address: 192.0.2.11 }\n"
+	      "      - { address: 192.0.2.12, weight: 70000 }\n",
+	  "t.yaml:9: vips[0].backends[1].weight: must be 0..65535, got 70000" },
+	{ WEB "      - { address: 192.0.2.11 }\n"
+	      "      - { weight: 7 }\n",
+	  "t.yaml:9: vips[0].backends[1].address: required" },
+	{ WEB "      - { address: 192.0.2.11 }\n"
+	      "      - { address: 192.0.2.11, weight: 5 }\n",
+	  "t.yaml:9: vips[0].backends[1].address: 192.0.2.11 is already "
+	  "backends[0] (line 8)" },
+	{ WEB "      - { address: 192.0.2.11, port: 0 }\n",
+	  "t.yaml:8: vips[0].backends[0].port: must be 1..65535, got 0" },
+	{ WEB "      - { address: 192.0.2.11, wieght: 5 }\n",
+	  "t.yaml:8: vips[0].backends[0].wieght: unknown key (did you mean "
+	  "'weight'?)" },
+	{ WEB "      - { address: 224.0.0.1 }\n",
+	  "t.yaml:8: vips[0].backends[0].address: 224.0.0.1 is a multicast" },
+	{ WEB "      - { address: 127.0.0.1 }\n",
+	  "t.yaml:8: vips[0].backends[0].address: 127.0.0.1 is a loopback" },
+	{ WEB "      192.0.2.11\n",
+	  "t.yaml:8: vips[0].backends: must be a list, got '192.0.2.11'" },
+	{ WEB "      - 192.0.2.11\n",
+	  "t.yaml:8: vips[0].backends[0]: must be a mapping, got "
+	  "'192.0.2.11'" },
+	/* health checks */
+	{ WEB "      []\n    health_check: http\n",
+	  "t.yaml:9: vips[0].health_check: must be a mapping, got 'http'" },
+	{ WEB "      []\n    health_check: { type: icmp }\n",
+	  "t.yaml:9: vips[0].health_check.type: must be none, tcp, http, "
+	  "https or grpc, got 'icmp'" },
+	{ WEB "      []\n    health_check: { intervall: 1s }\n",
+	  "t.yaml:9: vips[0].health_check.intervall: unknown key (did you "
+	  "mean 'interval'?)" },
+	{ WEB "      []\n    health_check: { interval: 5 }\n",
+	  "t.yaml:9: vips[0].health_check.interval: must be a duration with "
+	  "a unit" },
+	{ WEB "      []\n    health_check: { interval: 1 sec }\n",
+	  "t.yaml:9: vips[0].health_check.interval: must be a duration" },
+	{ WEB "      []\n    health_check: { timeout: 0ms }\n",
+	  "t.yaml:9: vips[0].health_check.timeout: must be at least 1ms" },
+	{ WEB "      []\n    health_check: { timeout: 0.5ms }\n",
+	  "t.yaml:9: vips[0].health_check.timeout: must be a whole number of "
+	  "milliseconds" },
+	{ WEB "      []\n    health_check: { interval: 1200h }\n",
+	  "t.yaml:9: vips[0].health_check.interval: must be at most "
+	  "4294967295ms, got '1200h'" },
+	{ WEB "      []\n    health_check: { rise: 0 }\n",
+	  "t.yaml:9: vips[0].health_check.rise: must be 1..1000, got 0" },
+	{ WEB "      []\n    health_check: { port: 0 }\n",
+	  "t.yaml:9: vips[0].health_check.port: must be 1..65535, got 0" },
+	{ WEB "      []\n    health_check: { path: /x }\n",
+	  "t.yaml:9: vips[0].health_check.path: does not apply to type tcp "
+	  "(only to http, https)" },
+	{ WEB "      []\n    health_check: { type: none, interval: 1s }\n",
+	  "t.yaml:9: vips[0].health_check.interval: does not apply to type "
+	  "none" },
+	{ WEB "      []\n    health_check: { type: http, path: healthz }\n",
+	  "t.yaml:9: vips[0].health_check.path: must start with '/'" },
+	{ WEB "      []\n    health_check: { type: http, expect_status: 700 }\n",
+	  "t.yaml:9: vips[0].health_check.expect_status: statuses must be "
+	  "100..599" },
+	{ WEB "      []\n    health_check:\n      type: http\n"
+	      "      expect_status: 2xx\n",
+	  "t.yaml:11: vips[0].health_check.expect_status: must be a status "
+	  "like 200" },
+	{ WEB "      []\n    health_check: { type: https, tls_verify: maybe }\n",
+	  "t.yaml:9: vips[0].health_check.tls_verify: must be true or false, "
+	  "got 'maybe'" },
+	{ WEB "      []\n    health_check: { type: grpc, service: }\n",
+	  "t.yaml:9: vips[0].health_check.service: must be a string, got "
+	  "nothing" },
+	{ WEB "      - address: 192.0.2.11\n"
+	      "        health_check: { fall: 0 }\n",
+	  "t.yaml:9: vips[0].backends[0].health_check.fall: must be 1..1000" },
+	{ WEB "      - address: 192.0.2.11\n"
+	      "        health_check: { type: tcp, body: ok }\n",
+	  "t.yaml:9: vips[0].backends[0].health_check.body: does not apply "
+	  "to type tcp" },
+	{ HEAD "  - address: 203.0.113.20\n"
+	       "    port: 0\n"
+	       "    protocol: tcp\n"
+	       "    backends:\n"
+	       "      - { address: 192.0.2.31, port: 22 }\n"
+	       "      - { address: 192.0.2.32 }\n",
+	  "t.yaml:8: vips[0].backends[1].health_check.port: required: the "
+	  "VIP serves every port" },
+	/* merge keys */
+	{ WEB "      []\n    health_check: { <<: 5 }\n",
+	  "t.yaml:9: vips[0].health_check: '<<' must merge a mapping" },
+	{ WEB "      []\n    health_check: &a { <<: *a }\n",
+	  "vips[0].health_check: merge keys ('<<') nested too deep" },
+};
+
+static void test_errors(void **state)
+{
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *bc = &bad_cases[i];
+		struct xlb_cfg *cfg = (struct xlb_cfg *)&failed;	/* sentinel */
+		char err[512] = "";
+		int ret;
+
+		ret = config_parse_string(bc->yaml, "t.yaml", &cfg, err,
+					  sizeof(err));
+		if (ret != -EINVAL || !strstr(err, bc->want) ||
+		    cfg != (struct xlb_cfg *)&failed || strchr(err, '\n')) {
+			print_error("case %zu: ret %d\n  want: %s\n  got:  %s\n"
+				    "--- yaml:\n%s---\n", i, ret, bc->want,
+				    err, bc->yaml);
+			failed++;
+			if (!ret && cfg != (struct xlb_cfg *)&failed)
+				config_free(cfg);
+		}
+	}
+	assert_int_equal(failed, 0);
+	assert_true(sizeof(bad_cases) / sizeof(bad_cases[0]) >= 20);
+}
+
+/* A tiny err buffer still gets a terminated (cut) line. */
+static void test_error_truncated(void **state)
+{
+	struct xlb_cfg *cfg = NULL;
+	char err[8];
+
+	(void)state;
+	assert_int_equal(config_parse_string("vips: 1\n", "t.yaml", &cfg, err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "t.yaml:");
+	assert_null(cfg);
+	assert_int_equal(config_parse_string("vips: 1\n", "t.yaml", &cfg, NULL,
+					     0),
+			 -EINVAL);
+}
+
+/* ---- files ---- */
+
+static void test_load_errors(void **state)
+{
+	char path[] = "/tmp/xlb-test-config-XXXXXX", err[512];
+	struct xlb_cfg *cfg = NULL;
+	const char *bad = "interfaces: [eth0]\nvips:\n  - nope\n";
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(config_load("/nonexistent/xlb.yaml", &cfg, err,
+				     sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/xlb.yaml: cannot read: "
+				 "No such file or directory");
+	assert_int_equal(config_load("/tmp", &cfg, err, sizeof(err)), -EISDIR);
+	assert_null(cfg);
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(bad, f);
+	fclose(f);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, ":3: vips[0]: must be a mapping, got "
+				    "'nope'"));
+	assert_null(cfg);
+	unlink(path);
+}
+
+/* ---- values ---- */
+
+static __u32 interval_of(const char *d)
+{
+	char yaml[256];
+	struct xlb_cfg *cfg;
+	__u32 ms;
+
+	snprintf(yaml, sizeof(yaml),
+		 HEAD "  - { address: 203.0.113.10, port: 80, protocol: tcp,\n"
+		      "      health_check: { interval: %s } }\n", d);
+	cfg = parse_ok(yaml);
+	ms = cfg->vips[0].health_check.interval_ms;
+	assert_true(cfg->vips[0].health_check.set & CFG_HC_SET_INTERVAL);
+	config_free(cfg);
+	return ms;
+}
+
+static void test_durations(void **state)
+{
+	(void)state;
+	assert_int_equal(interval_of("10ms"), 10);
+	assert_int_equal(interval_of("500ms"), 500);
+	assert_int_equal(interval_of("1s"), 1000);
+	assert_int_equal(interval_of("1.5s"), 1500);
+	assert_int_equal(interval_of("0.25s"), 250);
+	assert_int_equal(interval_of("2m"), 120000);
+	assert_int_equal(interval_of("1h"), 3600000);
+	assert_int_equal(interval_of("\"20ms\""), 20);
+	assert_int_equal(interval_of("1ms"), 1);
+}
+
+static void test_integers(void **state)
+{
+	struct xlb_cfg *cfg;
+
+	(void)state;
+	cfg = parse_ok("interfaces: [eth0]\nhash_seed: 0x5eed\n"
+		       "flow_table_size: 1_000_000\n");
+	assert_int_equal(cfg->hash_seed, 0x5eed);
+	assert_int_equal(cfg->flow_table_size, 1000000);
+	config_free(cfg);
+	cfg = parse_ok("interfaces: [eth0]\nhash_seed: 0xFFFFFFFF\n");
+	assert_int_equal(cfg->hash_seed, 0xffffffffu);
+	config_free(cfg);
+	cfg = parse_ok("interfaces: [eth0]\nhash_seed: 24301\n");
+	assert_int_equal(cfg->hash_seed, 0x5eed);
+	config_free(cfg);
+}
+
+static void test_top_level(void **state)
+{
+	struct xlb_cfg *cfg;
+	struct xlb_config dp = {};
+
+	(void)state;
+	cfg = parse_ok("interfaces: [eth0, eth1.100]\n"
+		       "xdp_mode: native\n"
+		       "control_socket: /run/xlb/other.sock\n"
+		       "metrics_listen: \"[2001:db8::1]:9100\"\n"
+		       "log_level: warning\n"
+		       "gateway_mac: 02:00:5E:10:00:01\n"
+		       "encap_source4: 192.0.2.1\n"
+		       "encap_source6: 2001:db8:1::1\n");
+	assert_int_equal(cfg->n_interfaces, 2);
+	assert_string_equal(cfg->interfaces[1], "eth1.100");
+	assert_string_equal(cfg->xdp_mode, "native");
+	assert_string_equal(cfg->control_socket, "/run/xlb/other.sock");
+	assert_int_equal(cfg->metrics_family, XLB_FAMILY_V6);
+	assert_int_equal(cfg->metrics_port, 9100);
+	assert_string_equal(cfg->log_level, "warn");
+	assert_true(cfg->has_gateway_mac);
+	assert_int_equal(cfg->gateway_mac[2], 0x5e);
+	config_dp_settings(cfg, &dp);
+	assert_memory_equal(dp.gw_mac, cfg->gateway_mac, 6);
+	assert_int_equal(dp.src4, htonl(0xc0000201));
+	assert_int_equal(dp.src6[0], htonl(0x20010db8));
+	assert_int_equal(dp.src6[3], htonl(1));
+	config_free(cfg);
+
+	cfg = parse_ok("interfaces: [eth0]\nmetrics_listen: \":9469\"\n");
+	assert_int_equal(cfg->metrics_family, 0);
+	assert_int_equal(cfg->metrics_port, 9469);
+	config_free(cfg);
+}
+
+static void test_ipv6_vip(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - address: 2001:db8::10\n"
+		     "    port: 443\n"
+		     "    protocol: tcp\n"
+		     "    backends:\n"
+		     "      - { address: \"2001:db8:2::11\" }\n"
+		     "      - { address: 2001:db8:2::12 }\n"
+		     "      - { address: 192.0.2.13 }\n");
+	const struct xlb_cfg_vip *v = &cfg->vips[0];
+	struct xlb_vip_key key;
+
+	(void)state;
+	assert_int_equal(v->family, XLB_FAMILY_V6);
+	assert_string_equal(v->name, "[2001:db8::10]:443/tcp");
+	config_vip_key(v, &key);
+	assert_int_equal(key.family, XLB_FAMILY_V6);
+	assert_int_equal(key.proto, IPPROTO_TCP);
+	assert_int_equal(key.port, htons(443));
+	assert_int_equal(key.addr.v6[0], htonl(0x20010db8));
+	assert_int_equal(key.addr.v6[3], htonl(0x10));
+	assert_int_equal(v->n_backends, 3);
+	assert_int_equal(v->backends[0].family, XLB_FAMILY_V6);
+	assert_int_equal(v->backends[1].family, XLB_FAMILY_V6);
+	/* 4-in-6: an IPv4 backend behind an IPv6 VIP */
+	assert_int_equal(v->backends[2].family, XLB_FAMILY_V4);
+	assert_int_equal(v->backends[2].health_check.port, 443);
+	config_free(cfg);
+}
+
+static void test_all_ports_vip(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - name: any\n"
+		     "    address: 203.0.113.20\n"
+		     "    port: 0\n"
+		     "    protocol: udp\n"
+		     "    backends:\n"
+		     "      - { address: 192.0.2.31, port: 53 }\n"
+		     "      - address: 192.0.2.32\n"
+		     "        health_check: { port: 5353 }\n"
+		     "      - address: 192.0.2.33\n"
+		     "        health_check: { type: none }\n"
+		     "  - name: checked\n"
+		     "    address: 203.0.113.20\n"
+		     "    port: 0\n"
+		     "    protocol: tcp\n"
+		     "    health_check: { port: 8080 }\n"
+		     "    backends: [ { address: 192.0.2.31, port: 22 } ]\n");
+	const struct xlb_cfg_vip *v = &cfg->vips[0];
+	struct xlb_vip_key key;
+
+	(void)state;
+	assert_int_equal(v->port, 0);
+	config_vip_key(v, &key);
+	assert_int_equal(key.port, 0);
+	assert_int_equal(key.proto, IPPROTO_UDP);
+	assert_int_equal(v->health_check.port, 0);
+	assert_int_equal(v->backends[0].health_check.port, 53);
+	assert_int_equal(v->backends[1].health_check.port, 5353);
+	assert_int_equal(v->backends[2].health_check.type, CFG_HC_NONE);
+	/* the same address and port 0, but TCP: a different VIP */
+	v = &cfg->vips[1];
+	assert_int_equal(v->health_check.port, 8080);
+	/* the check's own port beats the backend's service port */
+	assert_int_equal(v->backends[0].port, 22);
+	assert_int_equal(v->backends[0].health_check.port, 8080);
+	config_free(cfg);
+}
+
+static void test_backend_override(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - name: web\n"
+		     "    address: 203.0.113.10\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    health_check:\n"
+		     "      type: http\n"
+		     "      path: /healthz\n"
+		     "      expect_status: \"200-299\"\n"
+		     "      rise: 3\n"
+		     "    backends:\n"
+		     "      - { address: 192.0.2.11 }\n"
+		     "      - address: 192.0.2.12\n"
+		     "        port: 8000\n"
+		     "        health_check: { interval: 100ms, body: alive }\n"
+		     "      - address: 192.0.2.13\n"
+		     "        health_check: { type: tcp, port: 9000 }\n"
+		     "      - address: 192.0.2.14\n"
+		     "        health_check:\n"
+		     "          type: https\n"
+		     "          tls_verify: no\n"
+		     "          expect_status: 204\n");
+	const struct xlb_cfg_vip *v = &cfg->vips[0];
+	const struct xlb_cfg_hc *h0 = &v->backends[0].health_check;
+	const struct xlb_cfg_hc *h1 = &v->backends[1].health_check;
+	const struct xlb_cfg_hc *h2 = &v->backends[2].health_check;
+	const struct xlb_cfg_hc *h3 = &v->backends[3].health_check;
+
+	(void)state;
+	assert_false(v->backends[0].hc_override);
+	assert_int_equal(h0->type, CFG_HC_HTTP);
+	assert_int_equal(h0->port, 80);
+	assert_string_equal(h0->path, "/healthz");
+	assert_int_equal(h0->status_min, 200);
+	assert_int_equal(h0->status_max, 299);
+	assert_int_equal(h0->rise, 3);
+
+	/* overrides two keys, inherits the rest; port from the backend */
+	assert_true(v->backends[1].hc_override);
+	assert_int_equal(h1->type, CFG_HC_HTTP);
+	assert_int_equal(h1->interval_ms, 100);
+	assert_string_equal(h1->body, "alive");
+	assert_string_equal(h1->path, "/healthz");
+	assert_int_equal(h1->rise, 3);
+	assert_int_equal(h1->port, 8000);
+	assert_true(h1->set & CFG_HC_SET_BODY);
+	assert_true(h1->set & CFG_HC_SET_PATH);	/* inherited */
+	assert_null(v->health_check.body);	/* the VIP's is untouched */
+
+	/* a type change: the http keys it inherits are moot, not errors */
+	assert_int_equal(h2->type, CFG_HC_TCP);
+	assert_int_equal(h2->port, 9000);
+	assert_int_equal(h2->interval_ms, 1000);
+
+	assert_int_equal(h3->type, CFG_HC_HTTPS);
+	assert_false(h3->tls_verify);
+	assert_int_equal(h3->status_min, 204);
+	assert_int_equal(h3->status_max, 204);
+	config_free(cfg);
+}
+
+static void test_merge_keys(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - name: a\n"
+		     "    address: 203.0.113.10\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    health_check: &hc { type: http, path: /a, rise: 5 }\n"
+		     "  - name: b\n"
+		     "    address: 203.0.113.11\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    health_check: { <<: *hc, path: /b }\n"
+		     "  - &c\n"
+		     "    name: c\n"
+		     "    address: 203.0.113.12\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "  - <<: *c\n"
+		     "    name: d\n"
+		     "    port: 81\n");
+	const struct xlb_cfg_vip *b = config_vip_find(cfg, "b");
+	const struct xlb_cfg_vip *d = config_vip_find(cfg, "d");
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(d);
+	assert_int_equal(b->health_check.type, CFG_HC_HTTP);
+	assert_string_equal(b->health_check.path, "/b");
+	assert_int_equal(b->health_check.rise, 5);
+	assert_int_equal(d->port, 81);
+	assert_int_equal(d->addr.v4, htonl(0xcb00710c));
+	config_free(cfg);
+}
+
+/* Merges of merges through aliases: the work is capped, not exponential. */
+static void test_merge_bomb(void **state)
+{
+	struct xlb_cfg *cfg = NULL;
+	char *yaml = malloc(8192), err[512];
+	size_t len;
+
+	(void)state;
+	assert_non_null(yaml);
+	len = (size_t)snprintf(yaml, 8192, WEB "      []\n    health_check:\n"
+			       "      <<:\n        - &l0 { rise: 1 }\n");
+	for (int lvl = 1; lvl <= 6; lvl++) {
+		len += (size_t)snprintf(yaml + len, 8192 - len,
+					"        - &l%d { <<: [", lvl);
+		for (int i = 0; i < 10; i++)
+			len += (size_t)snprintf(yaml + len, 8192 - len,
+						"%s*l%d", i ? ", " : "",
+						lvl - 1);
+		len += (size_t)snprintf(yaml + len, 8192 - len, "] }\n");
+	}
+	assert_true(len < 8192);
+	assert_int_equal(config_parse_string(yaml, "t.yaml", &cfg, err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "vips[0].health_check: more than 10000 "
+				    "merges"));
+	assert_null(cfg);
+	free(yaml);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_truncated),
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_top_level),
+		cmocka_unit_test(test_ipv6_vip),
+		cmocka_unit_test(test_all_ports_vip),
+		cmocka_unit_test(test_backend_override),
+		cmocka_unit_test(test_merge_keys),
+		cmocka_unit_test(test_merge_bomb),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
