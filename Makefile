@@ -39,8 +39,9 @@ LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
-BPF_TEST := $(BUILD)/tests/packet_test
-TOOLS := $(BUILD)/tests/xlb-testload $(BUILD)/tests/xlb-bench
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
+TESTLOAD := $(BUILD)/tests/xlb-testload
+BENCH_TOOL := $(BUILD)/tests/xlb-bench
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
@@ -106,10 +107,10 @@ $(BUILD)/tests/xlb-%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC-TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
-test: all $(UNIT_TESTS) $(BPF_TEST) $(TOOLS)
+test: all $(UNIT_TESTS) $(BPF_TESTS) $(TESTLOAD)
 	$(Q)tests/run.sh $(BUILD)
 
-bench: all $(TOOLS)
+bench: all $(BENCH_TOOL)
 	$(Q)tests/bench/run.sh $(BUILD)
 
 # Benchmark extras: the bare XDP_DROP floor program, embedded in xlb-bench
@@ -129,7 +130,7 @@ $(BUILD)/bench/drop.skel.h: $(BENCH_DROP)
 
 $(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h
 
-demo: all $(TOOLS)
+demo: all
 	$(Q)scripts/demo.sh $(BUILD)
 
 check:

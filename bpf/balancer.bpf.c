@@ -188,6 +188,10 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 	if (parse_ports(&nh, data_end, proto, &pkt->key.sport,
 			&pkt->key.dport, &pkt->tcp_flags))
 		return XLB_DROP_MALFORMED;
+	/* The frame may run past the IP packet (Ethernet padding): the L4
+	 * header must end within the packet's own length, too. */
+	if (nh.pos - data > pkt->l2_len + pkt->ip_len)
+		return XLB_DROP_MALFORMED;
 	return XLB_CANDIDATE;
 }
 

@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
 bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
-libcurl4-openssl-dev curl python3 procps iputils-ping"
+libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool"
 
 missing=""
 for p in $PACKAGES; do

@@ -50,12 +50,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 for t in "$BUILD"/tests/*; do
-	case "$(basename "$t")" in
-	*.d | *.o | xlb-* | packet_test) continue ;;
-	esac
-	[ -x "$t" ] && run_suite "unit/$(basename "$t")" "$t"
+	[ -e "tests/unit/$(basename "$t").c" ] || continue
+	run_suite "unit/$(basename "$t")" "$t"
 done
-run_suite "bpf/packet_test" "$BUILD/tests/packet_test"
+for t in tests/bpf/*.c; do
+	[ -e "$t" ] || continue
+	run_suite "bpf/$(basename "$t" .c)" "$BUILD/tests/$(basename "$t" .c)"
+done
 for s in tests/netns/test_*.sh; do
 	[ -e "$s" ] || continue
 	run_suite "netns/$(basename "$s" .sh)" timeout 600 bash "$s" "$BUILD"

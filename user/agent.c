@@ -96,6 +96,14 @@ static void add_tx_ports(struct agent *a)
 	if_freenameindex(ifs);
 }
 
+static bool has_interface(const struct xlb_cfg *cfg, const char *ifname)
+{
+	for (size_t i = 0; i < cfg->n_interfaces; i++)
+		if (!strcmp(cfg->interfaces[i], ifname))
+			return true;
+	return false;
+}
+
 /* Attaches (or upgrades in place) every configured interface, and
  * detaches interfaces a previous config had but this one does not. */
 static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
@@ -108,6 +116,8 @@ static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
 		unsigned int ifindex = if_nametoindex(ifname);
 		bool upgraded;
 
+		if (a->cfg && has_interface(a->cfg, ifname))
+			continue;	/* attached by this agent already */
 		if (!ifindex) {
 			pr_warn("interface %s: no such device\n", ifname);
 			failed = -ENODEV;
@@ -130,11 +140,8 @@ static int apply_interfaces(struct agent *a, const struct xlb_cfg *cfg)
 	if (a->cfg) {
 		for (size_t i = 0; i < a->cfg->n_interfaces; i++) {
 			const char *old = a->cfg->interfaces[i];
-			bool kept = false;
 
-			for (size_t j = 0; j < cfg->n_interfaces; j++)
-				kept |= !strcmp(old, cfg->interfaces[j]);
-			if (kept)
+			if (has_interface(cfg, old))
 				continue;
 			link_path(a, old, path, sizeof(path));
 			err = xdp_link_detach(path);

@@ -59,6 +59,22 @@ const char *xlb_reason_name(unsigned int reason)
 	return reason_names[reason];
 }
 
+/* The kernel adds BPF_F_RDONLY_PROG to devmaps it creates; libbpf only
+ * reuses a pinned map whose flags equal the object's, so take it over. */
+static void adopt_kernel_flags(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    (info.map_flags & ~BPF_F_RDONLY_PROG) == bpf_map__map_flags(map))
+		bpf_map__set_map_flags(map, info.map_flags);
+	close(fd);
+}
+
 /* Every map gets a pin path: libbpf then reuses a compatible pinned map
  * (keeping flows and tables across restarts) or creates and pins it. */
 static int set_pin_paths(struct bpf_object *obj, const char *dir)
@@ -74,6 +90,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;
+		adopt_kernel_flags(map, path);
 	}
 	return 0;
 }
@@ -198,13 +215,16 @@ int dataplane_set_backend_down(struct dataplane *dp, __u32 id, bool down)
 	return update(dp->skel->maps.backends, &id, &be);
 }
 
-/* A new inner table is written through mmap (one memcpy, no syscall per
- * slot) and becomes visible to the data path with a single outer update. */
+/* A new inner table is written through mmap (no syscall per slot) and
+ * becomes visible to the data path with a single outer update. The kernel
+ * rounds an array's elements up to 8 bytes, in the mmapped view as well:
+ * slot i lives at byte 8 * i, not 4 * i. */
 int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
 			const __u32 *slots, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, copts,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	const size_t stride = 8 / sizeof(__u32);	/* words per element */
 	__u32 entries = XLB_TABLE_HDR + n;
 	size_t len;
 	__u32 *mem;
@@ -216,7 +236,7 @@ int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
 			    sizeof(__u32), entries, &copts);
 	if (fd < 0)
 		return -errno;
-	len = (entries * sizeof(__u32) + getpagesize() - 1) &
+	len = ((size_t)entries * 8 + getpagesize() - 1) &
 	      ~((size_t)getpagesize() - 1);
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
@@ -224,7 +244,8 @@ int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
 		goto out;
 	}
 	mem[0] = n;
-	memcpy(mem + XLB_TABLE_HDR, slots, n * sizeof(__u32));
+	for (__u32 i = 0; i < n; i++)
+		mem[(XLB_TABLE_HDR + i) * stride] = slots[i];
 	munmap(mem, len);
 	err = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.maglev_tables),
 				  &vip_id, &fd, BPF_ANY);

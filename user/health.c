@@ -157,13 +157,14 @@ enum hc_transition health_fsm_step(struct hc_fsm *fsm, bool success)
 
 static void probe_timer(struct loop *loop, void *arg);
 
-static void arm(struct health_target *t, uint64_t when_ns, bool extra)
+static void arm(struct health_target *t, uint64_t when_ns,
+		enum hc_probe_kind kind)
 {
 	uint64_t now = loop_now_ns();
 
 	if (t->timer_id)
 		loop_del_timer(t->loop, t->timer_id);
-	t->timer_extra = extra;
+	t->timer_kind = kind;
 	t->timer_id = loop_add_timer(t->loop, when_ns > now ? when_ns - now : 0,
 				     probe_timer, t);
 	if (!t->timer_id)
@@ -179,8 +180,8 @@ static void probe_timer(struct loop *loop, void *arg)
 	t->timer_id = 0;
 	if (t->probing)
 		return;	/* re-armed when the probe in flight ends */
-	t->probe_extra = t->timer_extra;
-	if (!t->probe_extra) {
+	t->probe_kind = t->timer_kind;
+	if (t->probe_kind == HC_PROBE_REGULAR) {
 		/* fixed rate: the next slot counts from this one's, not from
 		 * when it ran; after a stall, restart from now */
 		t->next_due_ns += t->p.interval_ms * NSEC_PER_MSEC;
@@ -192,26 +193,26 @@ static void probe_timer(struct loop *loop, void *arg)
 	t->ops->start(t);
 }
 
-/* An extra probe now, if none is in flight and the last extra one did not
- * succeed (see health_start()). */
-static bool probe_extra(struct health_target *t)
+/* A hint probe now, unless one is in flight or the budget of successful
+ * ones since the last regular probe is spent (see health_start()). */
+static bool probe_hint(struct health_target *t)
 {
-	if (!t->ops->start || t->probing || t->last_extra_ok)
+	if (!t->ops->start || t->probing || t->hint_ok >= HC_HINT_BUDGET)
 		return false;
-	arm(t, 0, true);
+	arm(t, 0, HC_PROBE_HINT);
 	return true;
 }
 
 void health_probe_now(struct health_target *t)
 {
-	if (probe_extra(t))
+	if (probe_hint(t))
 		pr_debug("health %s: probing now\n", t->name);
 }
 
 void hc_held_closed(struct health_target *t, const char *why)
 {
 	pr_debug("health %s: held connection %s, %s\n", t->name, why,
-		 probe_extra(t) ? "probing now" : "probe pending");
+		 probe_hint(t) ? "probing now" : "probe pending");
 }
 
 static void record(struct health_target *t, bool ok, __u64 latency)
@@ -243,7 +244,10 @@ void hc_probe_done(struct health_target *t, enum hc_result r,
 	enum hc_transition tr;
 
 	t->probing = false;
-	t->last_extra_ok = ok && t->probe_extra;
+	if (t->probe_kind == HC_PROBE_REGULAR)
+		t->hint_ok = 0;
+	else if (t->probe_kind == HC_PROBE_HINT && ok)
+		t->hint_ok++;
 	t->last_result = r;
 	snprintf(t->last_reason, sizeof(t->last_reason), "%s",
 		 reason ? reason : health_result_name(r));
@@ -261,9 +265,9 @@ void hc_probe_done(struct health_target *t, enum hc_result r,
 	/* Immediate evidence while up: look again at once, every look
 	 * counts, so fall of them take a few round trips. */
 	if (!ok && health_result_is_fast(r) && t->fsm.state == HC_UP)
-		arm(t, 0, true);
+		arm(t, 0, HC_PROBE_CHAIN);
 	else
-		arm(t, t->next_due_ns, false);
+		arm(t, t->next_due_ns, HC_PROBE_REGULAR);
 
 	if (tr != HC_T_NONE) {
 		t->transitions++;
@@ -291,7 +295,7 @@ void hc_probe_done_soon(struct health_target *t, enum hc_result r,
 	if (!t->soon_id) {
 		/* cannot defer: the next regular probe will retry */
 		t->probing = false;
-		arm(t, t->next_due_ns, false);
+		arm(t, t->next_due_ns, HC_PROBE_REGULAR);
 	}
 }
 
@@ -383,7 +387,7 @@ struct health_target *health_start(struct loop *loop,
 	}
 	if (t->ops->start) {
 		t->next_due_ns = loop_now_ns();
-		arm(t, t->next_due_ns, false);
+		arm(t, t->next_due_ns, HC_PROBE_REGULAR);
 		if (!t->timer_id) {
 			health_stop(t);
 			errno = ENOMEM;

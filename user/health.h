@@ -109,20 +109,25 @@ typedef void (*health_change_fn)(void *arg, enum hc_state state,
  * particular source address. A target starts UP (as HAProxy's
  * "init-state fully-up") unless params->init_down: traffic configured for a
  * backend flows at once, and fall failures take it down, which the fast
- * paths below make a matter of milliseconds for a refused connection.
+ * paths below make a matter of milliseconds for a refused connection. The
+ * callback is not called for the initial state.
  *
  * Probes run every interval_ms on a fixed-rate schedule (no drift), the
  * first at once. Besides:
  *  - a connection-level failure (health_result_is_fast()) while UP is
  *    re-probed at once, and each re-probe that fails counts, so a dead
  *    process is down after fall round trips rather than fall intervals;
- *  - the connection of the last successful probe is held open (TCP: the
- *    probe's own socket; HTTP(S): libcurl's kept-alive connection) and
- *    watched: a FIN or RST on it starts a probe at once;
- *  - health_probe_now() does the same for outside hints (the data path).
- * Extra probes never overlap one in flight, and after a successful extra
- * probe the next one waits for a regular probe, so a server that closes
- * idle connections at once costs at most one extra probe per interval.
+ *  - the connection of the last probe is held open and watched, and a FIN
+ *    or RST on it starts a probe at once. TCP holds the probe's own socket
+ *    until the next success replaces it (closed with an RST, as HAProxy
+ *    does, so no TIME_WAIT piles up here); HTTP(S) watches libcurl's
+ *    kept-alive connection between transfers, when the server keeps it;
+ *  - health_probe_now() starts a probe at once for outside hints (the data
+ *    path seeing a client retransmit its SYN).
+ * These hint probes never overlap one in flight, and after two successful
+ * ones further hints wait for the next regular probe: a server that closes
+ * idle connections at once, or a stream of false hints, costs at most two
+ * extra probes per interval.
  *
  * Returns NULL with errno set (EINVAL for bad params, ENOMEM).
  */

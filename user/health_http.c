@@ -501,12 +501,17 @@ static void finish(struct health_target *t, CURLcode res)
 	hc_probe_done(t, r, reason);
 }
 
-static void idle_stop(struct health_target *t)
+/* Stops watching the kept-alive connection; close_it also ends it (the
+ * socket stays curl's, which closes it once it finds it dead), so that a
+ * removed backend does not keep an idle connection from us. */
+static void idle_stop(struct health_target *t, bool close_it)
 {
 	struct http_check *h = t->priv;
 	struct http_sock *hs = sock_get(h->ctx, h->idle_fd, false);
 
 	if (hs && hs->idle == t) {
+		if (close_it && !hs->curl_events)
+			shutdown(hs->fd, SHUT_RDWR);
 		idle_clear(hs);
 		sock_sync(h->ctx, hs);
 	}
@@ -522,7 +527,7 @@ static void http_start(struct health_target *t)
 	h->found = false;
 	h->tail_len = 0;
 	h->errbuf[0] = '\0';
-	idle_stop(t);
+	idle_stop(t, false);
 	mc = curl_multi_add_handle(h->ctx->multi, h->easy);
 	if (mc) {
 		char reason[HC_REASON_LEN];
@@ -647,7 +652,7 @@ static void http_fini(struct health_target *t)
 	if (!h)
 		return;
 	c = h->ctx;
-	idle_stop(t);
+	idle_stop(t, true);
 	if (h->easy) {
 		if (h->active)
 			curl_multi_remove_handle(c->multi, h->easy);

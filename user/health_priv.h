@@ -26,6 +26,16 @@ struct hc_ops {
 extern const struct hc_ops hc_tcp_ops;
 extern const struct hc_ops hc_http_ops;
 
+/* Why a probe runs. */
+enum hc_probe_kind {
+	HC_PROBE_REGULAR,	/* on the interval */
+	HC_PROBE_CHAIN,		/* re-probe after immediate evidence */
+	HC_PROBE_HINT,		/* held connection closed, health_probe_now() */
+};
+
+/* Successful hint probes allowed between two regular ones. */
+#define HC_HINT_BUDGET 2
+
 struct hc_sample {
 	__u64 latency_ns;
 	bool ok;
@@ -44,11 +54,13 @@ struct health_target {
 
 	/* scheduling */
 	uint64_t timer_id;		/* next probe; 0 = none armed */
-	bool timer_extra;		/* that probe is an extra (hint, chain) */
+	enum hc_probe_kind timer_kind;	/* of that probe */
 	uint64_t next_due_ns;		/* next regular probe */
-	bool probing, probe_extra;
+	bool probing;
+	enum hc_probe_kind probe_kind;	/* of the probe in flight */
 	uint64_t probe_start_ns;
-	bool last_extra_ok;		/* last probe was extra and succeeded */
+	unsigned int hint_ok;		/* successful hint probes since the
+					 * last regular one */
 	uint64_t soon_id;		/* hc_probe_done_soon() timer */
 	enum hc_result soon_result;
 	char soon_reason[HC_REASON_LEN];

@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The agent with real traffic: spread by weight, IPv6 and UDP VIPs, and
+# long-lived TCP connections (data both ways) that survive adding,
+# removing and re-weighting backends, reload, kill -9 of the agent with a
+# restart, and a program upgrade. Bad CLI commands and bad configs change
+# nothing. Usage: test_agent.sh BUILD_DIR
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=$(realpath "$BUILD")
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+# shellcheck source=tests/netns/topology.sh
+. tests/netns/topology.sh
+
+[ "$(id -u)" -eq 0 ] || skip_test "needs root"
+command -v python3 >/dev/null || skip_test "needs python3"
+TMP=$(mktemp -d /tmp/xlb-agent.XXXXXX)
+TRAFFIC="python3 $PWD/tests/netns/traffic.py"
+PORT=7000
+AGENT_PID=
+cleanup() {
+	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
+		echo "--- agent log (last 30 lines)"
+		tail -n 30 "$TMP/agent.log"
+	fi
+	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+	[ -n "${BPFFS:-}" ] &&
+		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
+	ns_cleanup
+	bpffs_umount
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
+
+# write_config W3: the config, with be3's weight W3.
+write_config() {
+	cat >"$TMP/xlb.yaml" <<EOF
+interfaces: [lc0]
+xdp_mode: native
+control_socket: $TMP/xlb.sock
+flow_table_size: 65536
+hash_seed: 0x5eed
+vips:
+  - name: web4
+    address: $VIP4
+    port: $PORT
+    protocol: tcp
+    health_check: { type: tcp, interval: 200ms, timeout: 200ms }
+    backends:
+      - { address: $(be_addr4 1), weight: 100 }
+      - { address: $(be_addr4 2), weight: 100 }
+      - { address: $(be_addr4 3), weight: $1 }
+  - name: web6
+    address: $VIP6
+    port: $PORT
+    protocol: tcp
+    health_check: { type: tcp, interval: 200ms, timeout: 200ms }
+    backends:
+      - { address: $(be_addr6 1), weight: 1 }
+      - { address: $(be_addr6 2), weight: 1 }
+      - { address: $(be_addr6 3), weight: 1 }
+  - name: dns4
+    address: $VIP4
+    port: $PORT
+    protocol: udp
+    health_check: { type: none }
+    backends:
+      - { address: $(be_addr4 1), weight: 1 }
+      - { address: $(be_addr4 2), weight: 1 }
+      - { address: $(be_addr4 3), weight: 1 }
+EOF
+}
+
+agent_start() {
+	# not through in_ns: $! must be the agent itself
+	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
+		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	disown
+	for ((t = 0; t < 50; t++)); do
+		xlb show >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+prog_id() {
+	ip -n "$(ns_name lb)" -d link show lc0 | awk '/prog\/xdp/ {print $3}'
+}
+
+# share_ok JSON NAME WANT: NAME's share of the answers within 5 points
+# of WANT (percent).
+share_ok() {
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); c = r["counts"]; total = sum(c.values())
+share = 100.0 * c.get(sys.argv[2], 0) / total
+print("  %s: %.1f%% (want %s%%)" % (sys.argv[2], share, sys.argv[3]))
+sys.exit(0 if r["fails"] == 0 and abs(share - float(sys.argv[3])) <= 5 else 1)
+' "$1" "$2" "$3"
+}
+
+# answered JSON N MIN_BACKENDS
+answered() {
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); c = r["counts"]
+sys.exit(0 if sum(c.values()) == int(sys.argv[2]) and r["fails"] == 0
+         and len(c) >= int(sys.argv[3]) else 1)' "$1" "$2" "$3"
+}
+
+# longlived_ok: the long-lived connections are still alive and clean.
+longlived_ok() {
+	kill -0 "$LL_PID" 2>/dev/null && ! grep -q error "$TMP/ll.out"
+}
+
+# step DESCRIPTION CMD...: run a change while the connections flow.
+step() {
+	local what=$1
+	shift
+	if ! "$@"; then
+		fail "$what: the command failed"
+		return
+	fi
+	sleep 0.5	# let data flow across the change
+	check "long-lived connections survive: $what" longlived_ok
+}
+
+if ! topo_setup 4 || ! bpffs_mount; then
+	fail "topology setup"
+	finish
+	exit 1
+fi
+for i in 1 2 3 4; do
+	ip netns exec "$(ns_name "be$i")" $TRAFFIC serve "be$i" "$PORT" \
+		>"$TMP/serve$i.log" 2>&1 &
+	disown
+done
+for i in 1 2 3 4; do
+	for ((t = 0; t < 50; t++)); do
+		in_ns "be$i" ss -Hltn "sport = :$PORT" | grep -q . && break
+		sleep 0.1
+	done
+done
+
+write_config 50
+check "agent starts and answers" agent_start
+check "xlb -j show is valid JSON with 3 VIPs" \
+	python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(len(d["vips"]) != 3)' \
+	< <(xlb -j show)
+check "xlb -j stats is valid JSON with counters" \
+	python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit("flow_miss" not in d["reasons"])' \
+	< <(xlb -j stats)
+
+# 2000 connections from as many source ports: shares follow 100:100:50
+out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 2000)
+echo "  spread: $out"
+check "spread: be1 within 5 points of 40%" share_ok "$out" be1 40
+check "spread: be2 within 5 points of 40%" share_ok "$out" be2 40
+check "spread: be3 within 5 points of 20%" share_ok "$out" be3 20
+
+out=$(in_ns client $TRAFFIC conns "$VIP6" "$PORT" 100)
+check "IPv6 VIP: 100 connections answered by several backends" \
+	answered "$out" 100 2
+out=$(in_ns client $TRAFFIC udp "$VIP4" "$PORT" 100)
+check "UDP VIP: 100 datagrams answered by several backends" \
+	answered "$out" 100 2
+
+# Long-lived connections, data both ways, while things change.
+ip netns exec "$(ns_name client)" $TRAFFIC longlived "$VIP4" "$PORT" 8 60 \
+	--stop "$TMP/ll.stop" --ready "$TMP/ll.ready" >"$TMP/ll.out" 2>&1 &
+LL_PID=$!
+for ((t = 0; t < 50; t++)); do
+	[ -e "$TMP/ll.ready" ] && break
+	sleep 0.1
+done
+echo "  long-lived: $(head -n 1 "$TMP/ll.out")"
+
+step "backend added" xlb backend add web4 "$(be_addr4 4)" weight 100
+step "backend removed" xlb backend del web4 "$(be_addr4 4)"
+step "backend re-weighted" xlb backend set web4 "$(be_addr4 1)" weight 10
+write_config 70
+step "xlb reload" xlb reload
+check "reload applied the new weight" \
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+w = [b["weight"] for v in d["vips"] if v["name"] == "web4"
+     for b in v["backends"] if b["address"] == sys.argv[1]]
+sys.exit(w != [70])' "$(be_addr4 3)" < <(xlb -j show)
+
+# A bad config is refused with its line, and nothing changes.
+xlb -j show | python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(json.dumps([[b["address"], b["weight"]] for v in d["vips"] for b in v["backends"]]))' \
+	>"$TMP/before"
+sed -i 's/weight: 70/weight: 70000/' "$TMP/xlb.yaml"
+err=$(xlb reload 2>&1)
+check "bad config: reload fails naming file, line and field ($err)" \
+	grep -qE 'xlb\.yaml:[0-9]+: vips\[0\]\.backends\[2\]\.weight' <<<"$err"
+check "bad CLI command: unknown VIP is one error line" \
+	test "$(xlb backend add nosuch 192.0.2.99 2>&1 | wc -l)" -eq 1
+check "bad CLI command: non-zero exit" \
+	bash -c "! '$BUILD/xlb' -s '$TMP/xlb.sock' vip add bad address 999.1.1.1 port 80 2>/dev/null"
+check "bad CLI command: bad weight refused" \
+	bash -c "! '$BUILD/xlb' -s '$TMP/xlb.sock' backend set web4 $(be_addr4 1) weight 70000 2>/dev/null"
+xlb -j show | python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(json.dumps([[b["address"], b["weight"]] for v in d["vips"] for b in v["backends"]]))' \
+	>"$TMP/after"
+check "bad config and commands changed nothing" cmp -s "$TMP/before" "$TMP/after"
+write_config 70
+
+old_prog=$(prog_id)
+kill -9 "$AGENT_PID"
+step "agent killed with SIGKILL" true
+check "the data path stays attached without the agent" \
+	test "$(prog_id)" = "$old_prog"
+step "agent restarted" agent_start
+check "the restarted agent adopted the pinned maps" \
+	grep -q "adopted 3 VIPs" "$TMP/agent.log"
+check "the adopted flow table still holds the long-lived flows" \
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+n = sum(b["flows"] for v in d["vips"] if v["name"] == "web4"
+        for b in v["backends"])
+sys.exit(n < 8)' < <(xlb -j show)
+check "restart replaced the program in place (new program id)" \
+	test "$(prog_id)" != "$old_prog" -a -n "$(prog_id)"
+kill "$AGENT_PID"
+sleep 0.3
+mid_prog=$(prog_id)
+step "program upgrade (a new agent loads a new program)" agent_start
+check "upgrade swapped the program atomically" \
+	test "$(prog_id)" != "$mid_prog" -a -n "$(prog_id)"
+
+touch "$TMP/ll.stop"
+wait "$LL_PID"
+rc=$?
+check "long-lived connections ended cleanly ($(tail -n 1 "$TMP/ll.out"))" \
+	test "$rc" -eq 0
+out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 100)
+check "new connections after the restarts are answered" answered "$out" 100 2
+
+kill "$AGENT_PID"
+"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null
+check "xlb agent --detach removes the program" test -z "$(prog_id)"
+finish
