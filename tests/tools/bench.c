@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: GPL-2.0
+/* xlb-bench: per-packet cost of the data path from BPF_PROG_TEST_RUN. */
+
+/*
+ * Each case is a program and a frame, run with repeat=1 on a fresh copy of
+ * the frame per call (with repeat>1 the kernel re-runs one buffer, which a
+ * balancer has already encapsulated after the first run). Per round we time
+ * N calls with CLOCK_MONOTONIC and sum the kernel's own duration per run;
+ * every round runs every case, so the XDP_DROP floor shares the conditions.
+ * The reason counters are checked after each round: a hit must have been
+ * counted as a hit N times, a miss as a miss, and so on.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench/drop.skel.h"
+#include "addr.h"
+#include "dataplane.h"
+#include "lib/hash.h"
+#include "log.h"
+#include "maglev.h"
+
+#define HASH_SEED 0x5eed
+#define TABLE_SIZE 65537
+#define NR_BACKENDS 10 /* per VIP: ids 1..10 (IPv4), 11..20 (IPv6) */
+#define VIP_PORT 80
+#define FRAME_MAX 128
+#define MIN_FRAME 60 /* Ethernet minimum, without the FCS */
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+
+/* Generated client i: address 198.51.100.(i / FLOW_PORTS),
+ * source port 1024 + i % FLOW_PORTS. */
+#define FLOW_PORTS 64512UL
+#define FLOW_MAX (256 * FLOW_PORTS)
+
+struct bench_opts {
+	unsigned long calls; /* calls per case per round */
+	unsigned long rounds;
+	unsigned long flow_entries;
+	unsigned long established; /* flows behind the "1M" hit case */
+	long cpu; /* CPU the timed loops run on; -1 = last */
+};
+
+/* A frame and where its headers are, for rewriting the client. */
+struct frame {
+	__u8 data[FRAME_MAX];
+	__u32 len;
+	__u32 l4; /* offset of the TCP/UDP header */
+	__u8 family;
+	__u8 proto;
+};
+
+struct bench_case {
+	const char *name;
+	struct frame frame;
+	struct dataplane *dp; /* NULL: the floor program */
+	int prog_fd;
+	__u32 retval; /* expected XDP verdict */
+	int reason; /* counted once per call; -1 = none */
+	bool fresh_table; /* new, empty flow table every round */
+	bool vary; /* client from the flow index per call */
+	unsigned long next; /* next flow index */
+	unsigned long cycle; /* flow indexes wrap here; 0 = never */
+	double *wall; /* ns per call, per round */
+	double *kern; /* kernel duration per run, per round */
+};
+
+static const struct xlb_config bench_config = {
+	.hash_seed = HASH_SEED,
+	.flags = XLB_CFG_NO_FIB,
+	.gw_mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
+	.mtu = 1500,
+};
+
+static const __u8 our_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+static const __u8 peer_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x03};
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-n CALLS] [-r ROUNDS] [-f FLOW_ENTRIES] "
+		"[-e ESTABLISHED] [-c CPU]\n"
+		"  -n  calls per case per round (default 1000000)\n"
+		"  -r  rounds (default 5)\n"
+		"  -f  flow table entries (default %u)\n"
+		"  -e  established flows for the full-table hit case\n"
+		"      (default: the flow table size)\n"
+		"  -c  CPU to run the timed loops on (default: the last one)\n",
+		prog, XLB_DEFAULT_FLOW_ENTRIES);
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || *out < min || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+static __u32 csum_add(__u32 sum, const void *p, size_t len)
+{
+	const __u8 *b = p;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (__u32)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (__u32)b[len - 1] << 8;
+	return sum;
+}
+
+static __be16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((__u16)~sum);
+}
+
+/* RFC 1624 incremental update for 2-byte-aligned fields changing. */
+static void csum_replace(__be16 *check, const void *from, const void *to,
+			 size_t len)
+{
+	__u32 sum = (__u16)~ntohs(*check);
+	const __u8 *f = from, *t = to;
+
+	for (size_t i = 0; i < len; i += 2) {
+		sum += (__u16) ~(f[i] << 8 | f[i + 1]);
+		sum += (__u32)(t[i] << 8 | t[i + 1]);
+	}
+	*check = csum_fold(sum);
+}
+
+/* Ethernet + IPv4/IPv6 + TCP/UDP, zero payload up to the 60-byte minimum
+ * frame, every checksum right. */
+static void build_frame(struct frame *f, const char *src, const char *dst,
+			__u8 proto, __u16 sport, __u16 dport, __u8 tcp_flags)
+{
+	__u32 l4_len = proto == IPPROTO_TCP ? sizeof(struct tcphdr)
+					    : sizeof(struct udphdr);
+	struct ethhdr *eth = (void *)f->data;
+	union xlb_addr s, d;
+	__u8 fam, fam2;
+	__be16 *check;
+	__u32 sum;
+	__u8 *l4;
+
+	memset(f, 0, sizeof(*f));
+	if (xlb_addr_parse(src, &s, &fam) || xlb_addr_parse(dst, &d, &fam2) ||
+	    fam != fam2)
+		abort();
+	memcpy(eth->h_dest, our_mac, ETH_ALEN);
+	memcpy(eth->h_source, peer_mac, ETH_ALEN);
+	f->family = fam;
+	f->proto = proto;
+	f->l4 = sizeof(*eth) + (fam == XLB_FAMILY_V4 ? sizeof(struct iphdr)
+						     : sizeof(struct ipv6hdr));
+	if (f->l4 + l4_len < MIN_FRAME)
+		l4_len = MIN_FRAME - f->l4; /* TCP/UDP header + payload */
+	if (fam == XLB_FAMILY_V4) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(sizeof(*ip) + l4_len);
+		ip->id = htons(1);
+		ip->frag_off = htons(0x4000); /* DF */
+		ip->ttl = 64;
+		ip->protocol = proto;
+		ip->saddr = s.v4;
+		ip->daddr = d.v4;
+		ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+		sum = csum_add(0, &ip->saddr, 8);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		ip6->version = 6;
+		ip6->payload_len = htons(l4_len);
+		ip6->nexthdr = proto;
+		ip6->hop_limit = 64;
+		memcpy(&ip6->saddr, s.v6, 16);
+		memcpy(&ip6->daddr, d.v6, 16);
+		sum = csum_add(0, &ip6->saddr, 32);
+	}
+	l4 = f->data + f->l4;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *tcp = (void *)l4;
+
+		tcp->source = htons(sport);
+		tcp->dest = htons(dport);
+		tcp->seq = htonl(1);
+		tcp->ack_seq = htonl(tcp_flags & TCP_ACK ? 1 : 0);
+		tcp->doff = 5;
+		l4[13] = tcp_flags; /* the flags byte, past doff */
+		tcp->window = htons(65535);
+		check = &tcp->check;
+	} else {
+		struct udphdr *udp = (void *)l4;
+
+		udp->source = htons(sport);
+		udp->dest = htons(dport);
+		udp->len = htons(l4_len);
+		check = &udp->check;
+	}
+	sum += proto + l4_len;
+	*check = csum_fold(csum_add(sum, l4, l4_len));
+	f->len = f->l4 + l4_len;
+}
+
+/* Makes an IPv4 frame come from generated client i (checksums kept). */
+static void set_client(struct frame *f, unsigned long i)
+{
+	struct iphdr *ip = (void *)(f->data + sizeof(struct ethhdr));
+	struct tcphdr *tcp = (void *)(f->data + f->l4);
+	__be32 saddr = htonl(0xc6336400 | (__u32)(i / FLOW_PORTS));
+	__be16 sport = htons((__u16)(1024 + i % FLOW_PORTS));
+
+	csum_replace(&ip->check, &ip->saddr, &saddr, 4);
+	csum_replace(&tcp->check, &ip->saddr, &saddr, 4);
+	csum_replace(&tcp->check, &tcp->source, &sport, 2);
+	ip->saddr = saddr;
+	tcp->source = sport;
+}
+
+/* Stable Maglev identity of a backend, from its address. */
+static __u64 backend_key(const struct xlb_backend *be)
+{
+	__u32 w[12] = {be->addr.v6[0], be->addr.v6[1], be->addr.v6[2],
+		       be->addr.v6[3], be->family};
+
+	return (__u64)xlb_jhash_12words(w, 1) << 32 | xlb_jhash_12words(w, 0);
+}
+
+static int add_vip(struct dataplane *dp, __u32 vip_id, const char *vip,
+		   const char *backend_fmt, __u32 first_id, __u32 *table)
+{
+	struct maglev_backend mb[NR_BACKENDS];
+	struct xlb_vip_info info = {.vip_id = vip_id};
+	struct xlb_vip_key key = {.port = htons(VIP_PORT),
+				  .proto = IPPROTO_TCP};
+	char addr[XLB_ADDR_STRLEN];
+	int err;
+
+	if (xlb_addr_parse(vip, &key.addr, &key.family))
+		return -EINVAL;
+	for (__u32 i = 0; i < NR_BACKENDS; i++) {
+		struct xlb_backend be = {};
+
+		snprintf(addr, sizeof(addr), backend_fmt, i + 1);
+		if (xlb_addr_parse(addr, &be.addr, &be.family))
+			return -EINVAL;
+		be.vip_id = vip_id;
+		err = dataplane_set_backend(dp, first_id + i, &be);
+		if (err)
+			return err;
+		mb[i] = (struct maglev_backend){.id = first_id + i,
+						.weight = 1,
+						.key = backend_key(&be)};
+	}
+	err = maglev_build(mb, NR_BACKENDS, HASH_SEED, table, TABLE_SIZE);
+	if (!err)
+		err = dataplane_set_table(dp, vip_id, table, TABLE_SIZE);
+	if (!err)
+		err = dataplane_set_vip(dp, &key, &info);
+	return err;
+}
+
+/* A loaded balancer with the benchmark's configuration. */
+static struct dataplane *open_balancer(const struct bench_opts *o)
+{
+	struct dataplane_opts dopts = {.flow_entries = o->flow_entries};
+	struct dataplane *dp;
+	__u32 *table;
+	int err;
+
+	table = calloc(TABLE_SIZE, sizeof(*table));
+	if (!table)
+		return NULL;
+	dp = dataplane_open(&dopts);
+	if (!dp) {
+		err = -errno;
+		goto out;
+	}
+	err = dataplane_set_config(dp, &bench_config);
+	if (!err)
+		err = add_vip(dp, 0, "203.0.113.10", "192.0.2.%u", 1, table);
+	if (!err)
+		err = add_vip(dp, 1, "2001:db8:a::10", "2001:db8:b::%u",
+			      1 + NR_BACKENDS, table);
+out:
+	free(table);
+	if (err) {
+		fprintf(stderr, "setting up the balancer: %s\n",
+			strerror(-err));
+		dataplane_close(dp);
+		errno = -err;
+		return NULL;
+	}
+	return dp;
+}
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* One call, output kept: checks the verdict and, when forwarded, the
+ * outer header (IPv4 backends for IPv4 VIPs, IPv6 for IPv6). */
+static int check_once(struct bench_case *c)
+{
+	__u8 out[FRAME_MAX + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = c->frame.data,
+		    .data_size_in = c->frame.len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	__u32 grow = c->frame.family == XLB_FAMILY_V4 ? XLB_IPIP_OVERHEAD
+						      : XLB_IP6IP6_OVERHEAD;
+	struct ethhdr *eth = (void *)out;
+
+	if (bpf_prog_test_run_opts(c->prog_fd, &topts))
+		return -errno;
+	if (topts.retval != c->retval) {
+		fprintf(stderr, "%s: verdict %u, expected %u\n", c->name,
+			topts.retval, c->retval);
+		return -EPROTO;
+	}
+	if (c->retval != XDP_TX)
+		return 0;
+	if (topts.data_size_out != c->frame.len + grow ||
+	    eth->h_proto != htons(c->frame.family == XLB_FAMILY_V4
+					  ? ETH_P_IP
+					  : ETH_P_IPV6) ||
+	    memcmp(eth->h_dest, bench_config.gw_mac, ETH_ALEN)) {
+		fprintf(stderr, "%s: output is not the encapsulated frame\n",
+			c->name);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Says what the calls were counted as, when a check fails. */
+static void print_reasons(const char *what, const __u64 *before,
+			  const __u64 *after)
+{
+	fprintf(stderr, "%s counted:", what);
+	for (unsigned int r = 0; r < XLB_REASON_MAX; r++)
+		if (after[r] != before[r])
+			fprintf(stderr, " %s %llu", xlb_reason_name(r),
+				(unsigned long long)(after[r] - before[r]));
+	fprintf(stderr, "\n");
+}
+
+/* Times one round of n calls; fills c->wall[r] and c->kern[r]. */
+static int run_round(struct bench_case *c, unsigned long n, unsigned long r)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = c->frame.data,
+		    .data_size_in = c->frame.len, .repeat = 1);
+	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
+	unsigned long wrong = 0;
+	struct timespec t0, t1;
+	__u64 kern = 0;
+	int err;
+
+	if (c->dp) {
+		err = dataplane_read_reasons(c->dp, before);
+		if (err)
+			return err;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < n; i++) {
+		if (c->vary) {
+			set_client(&c->frame, c->next);
+			if (++c->next == c->cycle)
+				c->next = 0;
+		}
+		topts.data_size_out = 0; /* libbpf wrote the last size */
+		if (bpf_prog_test_run_opts(c->prog_fd, &topts))
+			return -errno;
+		kern += topts.duration;
+		wrong += topts.retval != c->retval;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	c->wall[r] =
+		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
+	c->kern[r] = (double)kern / n;
+
+	if (wrong) {
+		fprintf(stderr, "%s: %lu of %lu verdicts were not %u\n",
+			c->name, wrong, n, c->retval);
+		return -EPROTO;
+	}
+	if (!c->dp || c->reason < 0)
+		return 0;
+	err = dataplane_read_reasons(c->dp, after);
+	if (err)
+		return err;
+	if (after[c->reason] - before[c->reason] != n) {
+		fprintf(stderr, "%s: %llu of %lu calls counted as %s\n",
+			c->name,
+			(unsigned long long)(after[c->reason] -
+					     before[c->reason]),
+			n, xlb_reason_name(c->reason));
+		print_reasons(c->name, before, after);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Establishes flows 0..n-1 (SYNs), spread over the CPUs in the mask the
+ * way RSS would: the flow table keeps one LRU list per CPU, and a CPU can
+ * hold only its share of the entries. */
+static int prefill(struct dataplane *dp, unsigned long n, const cpu_set_t *cpus)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
+	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
+	__u64 counts[1 + 2 * NR_BACKENDS] = {}, total = 0;
+	int ncpu = CPU_COUNT(cpus), k = 0, err;
+	struct frame f;
+
+	build_frame(&f, "198.51.100.0", "203.0.113.10", IPPROTO_TCP, 1024,
+		    VIP_PORT, TCP_SYN);
+	topts.data_in = f.data;
+	topts.data_size_in = f.len;
+	err = dataplane_read_reasons(dp, before);
+	if (err)
+		return err;
+	for (int cpu = 0; k < ncpu; cpu++) {
+		if (!CPU_ISSET(cpu, cpus))
+			continue;
+		err = pin_cpu(cpu);
+		if (err)
+			return err;
+		for (unsigned long i = k; i < n; i += ncpu) {
+			set_client(&f, i);
+			topts.data_size_out = 0;
+			if (bpf_prog_test_run_opts(dataplane_prog_fd(dp),
+						   &topts))
+				return -errno;
+		}
+		k++;
+	}
+	err = dataplane_read_reasons(dp, after);
+	if (!err)
+		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS);
+	if (err)
+		return err;
+	for (size_t i = 0; i < 1 + 2 * NR_BACKENDS; i++)
+		total += counts[i];
+	if (after[XLB_FLOW_MISS] - before[XLB_FLOW_MISS] != n || total != n) {
+		fprintf(stderr,
+			"prefill: %llu misses, %llu flows in the table, "
+			"expected %lu\n",
+			(unsigned long long)(after[XLB_FLOW_MISS] -
+					     before[XLB_FLOW_MISS]),
+			(unsigned long long)total, n);
+		print_reasons("prefill", before, after);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median, min and max of v[0..n-1] (sorted in place). */
+static double summarize(double *v, unsigned long n, double *min, double *max)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	*min = v[0];
+	*max = v[n - 1];
+	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_table(struct bench_case *cases, size_t ncases,
+			const struct bench_opts *o, unsigned long share,
+			int possible)
+{
+	unsigned long rounds = o->rounds;
+	double fw = 0, fk = 0;
+
+	printf("BPF_PROG_TEST_RUN with repeat=1, %lu calls per case per round, "
+	       "%lu rounds, on CPU %ld.\n"
+	       "Flow table %lu entries (LRU, %lu per CPU list, %d possible "
+	       "CPUs); %u backends per VIP, Maglev table %u.\n\n",
+	       o->calls, o->rounds, o->cpu, o->flow_entries, share, possible,
+	       NR_BACKENDS, TABLE_SIZE);
+
+	printf("| case | frame | wall ns/call: median (min..max) | "
+	       "x floor | kernel ns/run: median (min..max) | x floor | "
+	       "kernel - floor |\n");
+	printf("|---|--:|--:|--:|--:|--:|--:|\n");
+	for (size_t i = 0; i < ncases; i++) {
+		struct bench_case *c = &cases[i];
+		double w, wmin, wmax, k, kmin, kmax;
+
+		w = summarize(c->wall, rounds, &wmin, &wmax);
+		k = summarize(c->kern, rounds, &kmin, &kmax);
+		if (i == 0) {
+			fw = w;
+			fk = k;
+		}
+		printf("| %s | %u B | %.0f (%.0f..%.0f) | %.2f | "
+		       "%.1f (%.1f..%.1f) | %.2f | %+.1f |\n",
+		       c->name, c->frame.len, w, wmin, wmax, w / fw, k, kmin,
+		       kmax, k / fk, k - fk);
+	}
+	printf("\n"
+	       "- wall: CLOCK_MONOTONIC around the calls, so the syscall, the "
+	       "frame copies\n"
+	       "  and (varying cases) rewriting the client are in; the syscall "
+	       "dominates.\n"
+	       "  kernel: the duration BPF_PROG_TEST_RUN "
+	       "reports per run,\n"
+	       "  the program alone plus one clock read (which the floor "
+	       "carries too).\n"
+	       "- XDP_TX is not transmitted in a test run: sending is not "
+	       "counted.\n"
+	       "- miss: a new client per call, into a new (empty) flow table "
+	       "each round;\n"
+	       "  past %lu new flows a CPU's LRU list is full and each miss "
+	       "also evicts.\n"
+	       "- flow hit over N flows: N established beforehand (spread over "
+	       "the CPUs as\n"
+	       "  RSS would), the calls cycling through them.\n",
+	       share);
+}
+
+/* Every round runs every case, so the floor shares the conditions. */
+static int measure(struct bench_case *cases, size_t ncases,
+		   const struct bench_opts *o)
+{
+	int err = pin_cpu((int)o->cpu);
+
+	if (err)
+		return err;
+	fprintf(stderr, "%zu cases x %lu rounds x %lu calls on CPU %ld...\n",
+		ncases, o->rounds, o->calls, o->cpu);
+	for (unsigned long r = 0; r < o->rounds; r++) {
+		for (size_t i = 0; i < ncases; i++) {
+			struct bench_case *c = &cases[i];
+
+			if (c->fresh_table) {
+				dataplane_close(c->dp);
+				c->dp = open_balancer(o);
+				if (!c->dp)
+					return -errno;
+				c->prog_fd = dataplane_prog_fd(c->dp);
+				c->next = 0;
+			}
+			err = run_round(c, o->calls, r);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* The cases in table order; the floor first, the ratios divide by it. */
+static void init_cases(struct bench_case *cases, struct xlb_bench_drop *drop,
+		       struct dataplane *dp, struct dataplane *est,
+		       unsigned long established, char *est_name, size_t len)
+{
+	cases[0] = (struct bench_case){
+		.name = "floor: XDP_DROP program",
+		.prog_fd = bpf_program__fd(drop->progs.xlb_bench_drop),
+		.retval = XDP_DROP,
+		.reason = -1};
+	build_frame(&cases[0].frame, "198.51.100.1", "203.0.113.10",
+		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
+	cases[1] = (struct bench_case){.name = "non-VIP pass, IPv4 UDP",
+				       .dp = dp,
+				       .retval = XDP_PASS,
+				       .reason = XLB_PASS_NOT_VIP};
+	build_frame(&cases[1].frame, "198.51.100.1", "203.0.113.200",
+		    IPPROTO_UDP, 40000, 53, 0);
+	cases[2] = (struct bench_case){.name = "flow hit, IPv4 TCP",
+				       .dp = dp,
+				       .retval = XDP_TX,
+				       .reason = XLB_FLOW_HIT};
+	build_frame(&cases[2].frame, "198.51.100.1", "203.0.113.10",
+		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
+	cases[3] = (struct bench_case){.name = "flow hit, IPv6 TCP",
+				       .dp = dp,
+				       .retval = XDP_TX,
+				       .reason = XLB_FLOW_HIT};
+	build_frame(&cases[3].frame, "2001:db8:c::1", "2001:db8:a::10",
+		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
+	cases[4] = (struct bench_case){.name = "miss (new flow), IPv4 TCP",
+				       .retval = XDP_TX,
+				       .reason = XLB_FLOW_MISS,
+				       .fresh_table = true,
+				       .vary = true};
+	build_frame(&cases[4].frame, "198.51.100.0", "203.0.113.10",
+		    IPPROTO_TCP, 1024, VIP_PORT, TCP_SYN);
+	snprintf(est_name, len, "flow hit over %lu flows, IPv4", established);
+	cases[5] = (struct bench_case){.name = est_name,
+				       .dp = est,
+				       .retval = XDP_TX,
+				       .reason = XLB_FLOW_HIT,
+				       .vary = true,
+				       .cycle = established};
+	build_frame(&cases[5].frame, "198.51.100.0", "203.0.113.10",
+		    IPPROTO_TCP, 1024, VIP_PORT, TCP_ACK);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = {.calls = 1000000,
+			       .rounds = 5,
+			       .flow_entries = XLB_DEFAULT_FLOW_ENTRIES,
+			       .cpu = -1};
+	struct xlb_bench_drop *drop = NULL;
+	struct dataplane *dp = NULL, *est = NULL;
+	struct bench_case cases[6] = {};
+	size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	unsigned long val, share;
+	bool established_set = false;
+	char est_name[64];
+	int opt, err = 0, possible;
+	cpu_set_t cpus;
+
+	while ((opt = getopt(argc, argv, "n:r:f:e:c:h")) != -1) {
+		switch (opt) {
+		case 'n':
+			err = parse_ulong(optarg, 1, FLOW_MAX, &o.calls);
+			break;
+		case 'r':
+			err = parse_ulong(optarg, 1, 1000, &o.rounds);
+			break;
+		case 'f':
+			err = parse_ulong(optarg, 1, 1UL << 28,
+					  &o.flow_entries);
+			break;
+		case 'e':
+			err = parse_ulong(optarg, 1, FLOW_MAX, &o.established);
+			established_set = true;
+			break;
+		case 'c':
+			err = parse_ulong(optarg, 0, CPU_SETSIZE - 1, &val);
+			o.cpu = (long)val;
+			break;
+		case 'h':
+			usage(argv[0]);
+			return 0;
+		default:
+			usage(argv[0]);
+			return 2;
+		}
+		if (err) {
+			fprintf(stderr, "-%c %s: not a valid value\n", opt,
+				optarg);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(argv[0]);
+		return 2;
+	}
+	if (!established_set)
+		o.established = o.flow_entries;
+
+	log_init(LOG_LVL_WARN);
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "unshare(CLONE_NEWNET): %s (run as root)\n",
+			strerror(errno));
+		return 1;
+	}
+	if (sched_getaffinity(0, sizeof(cpus), &cpus)) {
+		perror("sched_getaffinity");
+		return 1;
+	}
+	if (o.cpu < 0)
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &cpus))
+				o.cpu = cpu;
+	if (!CPU_ISSET(o.cpu, &cpus)) {
+		fprintf(stderr, "CPU %ld is not available\n", o.cpu);
+		return 1;
+	}
+	possible = libbpf_num_possible_cpus();
+	if (possible < 1) {
+		fprintf(stderr, "cannot count the possible CPUs\n");
+		return 1;
+	}
+	/* The kernel gives each possible CPU's LRU list this many entries. */
+	share = (o.flow_entries + possible - 1) / possible;
+	if ((o.established + CPU_COUNT(&cpus) - 1) / CPU_COUNT(&cpus) > share) {
+		fprintf(stderr,
+			"%lu established flows do not fit: %d CPUs here hold "
+			"%lu entries each (flow table %lu over %d possible "
+			"CPUs); lower -e or raise -f\n",
+			o.established, CPU_COUNT(&cpus), share, o.flow_entries,
+			possible);
+		return 1;
+	}
+
+	drop = xlb_bench_drop__open_and_load();
+	if (!drop) {
+		err = -errno;
+		fprintf(stderr, "loading the drop program: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	dp = open_balancer(&o);
+	est = dp ? open_balancer(&o) : NULL;
+	if (!est) {
+		err = -errno;
+		goto out;
+	}
+	fprintf(stderr, "establishing %lu flows...\n", o.established);
+	err = prefill(est, o.established, &cpus);
+	if (err)
+		goto out;
+
+	init_cases(cases, drop, dp, est, o.established, est_name,
+		   sizeof(est_name));
+	for (size_t i = 0; i < ncases; i++) {
+		struct bench_case *c = &cases[i];
+
+		c->wall = calloc(o.rounds, sizeof(double));
+		c->kern = calloc(o.rounds, sizeof(double));
+		if (!c->wall || !c->kern) {
+			err = -ENOMEM;
+			goto out;
+		}
+		if (c->dp)
+			c->prog_fd = dataplane_prog_fd(c->dp);
+		/* warm up, establish the hit flows, check the output */
+		if (!c->fresh_table) {
+			if (c->vary)
+				set_client(&c->frame, c->next);
+			err = check_once(c);
+			if (err)
+				goto out;
+		}
+	}
+
+	err = measure(cases, ncases, &o);
+	if (err)
+		goto out;
+
+	print_table(cases, ncases, &o, share, possible);
+out:
+	if (err == -EPROTO)
+		fprintf(stderr, "xlb-bench: a case did not take the path it "
+				"measures; no results\n");
+	else if (err)
+		fprintf(stderr, "xlb-bench: %s\n", strerror(-err));
+	for (size_t i = 0; i < ncases; i++) {
+		if (cases[i].fresh_table)
+			dataplane_close(cases[i].dp);
+		free(cases[i].wall);
+		free(cases[i].kern);
+	}
+	dataplane_close(est);
+	dataplane_close(dp);
+	xlb_bench_drop__destroy(drop);
+	return err ? 1 : 0;
+}
