@@ -262,6 +262,18 @@ static __always_inline __u32 maglev_pick(__u32 vip_id, __u32 hash,
 	return 0;
 }
 
+/* A SYN for a flow we already sent on: the client did not get an answer
+ * and retries. Counted, and the agent is told so it probes the backend
+ * now instead of at its next interval. */
+static __always_inline void hint_syn_retry(__u32 backend_id)
+{
+	struct xlb_hint hint = { .backend_id = backend_id,
+				 .reason = XLB_FLOW_SYN_RETRY };
+
+	count_reason(XLB_FLOW_SYN_RETRY);
+	bpf_ringbuf_output(&hints, &hint, sizeof(hint), 0);
+}
+
 /* Keeps a flow on its backend, or schedules it and remembers the choice.
  * Returns the backend id, or 0 with reason set. */
 static __always_inline __u32 select_backend(struct packet *pkt,
@@ -278,6 +290,10 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 		    now - flow->last_seen_ns > XLB_FLOW_TOUCH_NS)
 			flow->last_seen_ns = now;
 		count_reason(XLB_FLOW_HIT);
+		if (pkt->key.proto == IPPROTO_TCP &&
+		    (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
+			    TCP_FLAG_SYN)
+			hint_syn_retry(flow->backend_id);
 		return flow->backend_id;
 	}
 

@@ -167,8 +167,18 @@ enum xlb_reason {
 	XLB_FLOW_INSERT_FAIL,	/* map update failed (should not happen) */
 	XLB_FRAG_FIRST,		/* first fragment, datagram tracked */
 	XLB_FRAG_FOLLOWED,	/* later fragment sent to its datagram's backend */
+	XLB_FLOW_SYN_RETRY,	/* TCP SYN on an existing flow: the client is
+				 * retrying, its backend may not answer */
 	XLB_REASON_MAX,
 };
+
+/* hints ring buffer record: the data path saw evidence a backend may be
+ * failing (a retried SYN); the agent probes it at once. */
+struct xlb_hint {
+	__u32 backend_id;
+	__u32 reason;		/* XLB_FLOW_SYN_RETRY */
+};
+_Static_assert(sizeof(struct xlb_hint) == 8, "xlb_hint size");
 
 /* Decap program counters (per-CPU array index). */
 enum xlb_decap_reason {

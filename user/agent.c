@@ -36,6 +36,7 @@ struct agent {
 	struct dataplane *dp;
 	struct ctl_server *ctl;
 	struct state *state;
+	struct ring_buffer *hints;
 	struct xlb_cfg *cfg;	/* the file config in force */
 	const char *config_path;
 	char pin_root[PATH_MAX];
@@ -263,6 +264,37 @@ static void signal_ready(struct loop *loop, int fd, unsigned int events,
 	loop_stop(loop);
 }
 
+static int hint_sample(void *ctx, void *data, size_t size)
+{
+	const struct xlb_hint *hint = data;
+	struct agent *a = ctx;
+
+	if (size >= sizeof(*hint))
+		state_hint(a->state, hint->backend_id);
+	return 0;
+}
+
+static void hints_ready(struct loop *loop, int fd, unsigned int events,
+			void *arg)
+{
+	struct agent *a = arg;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	ring_buffer__consume(a->hints);
+}
+
+/* Retried SYNs seen by the data path make the checker probe at once. */
+static int setup_hints(struct agent *a)
+{
+	a->hints = dataplane_hints_open(a->dp, hint_sample, a);
+	if (!a->hints)
+		return -errno;
+	return loop_add_fd(a->loop, ring_buffer__epoll_fd(a->hints), LOOP_READ,
+			   hints_ready, a);
+}
+
 static int setup_signals(struct agent *a)
 {
 	sigset_t mask;
@@ -364,6 +396,8 @@ int agent_run(const struct agent_opts *opts)
 	if (ret)
 		pr_warn("config applied with errors: %s\n", strerror(-ret));
 	ret = setup_signals(&a);
+	if (!ret)
+		ret = setup_hints(&a);
 	if (ret)
 		goto out;
 	a.ctl = ctl_listen(a.loop, a.cfg->control_socket, handle_request, &a);
@@ -379,6 +413,10 @@ int agent_run(const struct agent_opts *opts)
 	a.exit_code = ret ? 1 : 0;
 out:
 	ctl_close(a.ctl);
+	if (a.hints) {
+		loop_del_fd(a.loop, ring_buffer__epoll_fd(a.hints));
+		ring_buffer__free(a.hints);
+	}
 	state_free(a.state);
 	if (a.sigfd >= 0)
 		close(a.sigfd);

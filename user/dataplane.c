@@ -50,6 +50,7 @@ static const char *const reason_names[XLB_REASON_MAX] = {
 	[XLB_FLOW_INSERT_FAIL] = "flow_insert_fail",
 	[XLB_FRAG_FIRST] = "frag_first",
 	[XLB_FRAG_FOLLOWED] = "frag_followed",
+	[XLB_FLOW_SYN_RETRY] = "flow_syn_retry",
 };
 
 const char *xlb_reason_name(unsigned int reason)
@@ -307,6 +308,13 @@ int dataplane_for_each_backend(struct dataplane *dp,
 			return err;
 	}
 	return 0;
+}
+
+struct ring_buffer *dataplane_hints_open(struct dataplane *dp,
+					 ring_buffer_sample_fn fn, void *ctx)
+{
+	return ring_buffer__new(bpf_map__fd(dp->skel->maps.hints), fn, ctx,
+				NULL);
 }
 
 int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)

@@ -4,6 +4,7 @@
 #define XLB_DATAPLANE_H
 
 #include <stdbool.h>
+#include <bpf/libbpf.h>
 #include "xlb_abi.h"
 
 struct dataplane;
@@ -32,6 +33,10 @@ int dataplane_set_backend_down(struct dataplane *dp, __u32 id, bool down);
 int dataplane_set_table(struct dataplane *dp, __u32 vip_id,
 			const __u32 *slots, __u32 n);
 int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex);
+/* The data path's hints (struct xlb_hint), read with ring_buffer__consume
+ * when ring_buffer__epoll_fd is readable. NULL with errno on failure. */
+struct ring_buffer *dataplane_hints_open(struct dataplane *dp,
+					 ring_buffer_sample_fn fn, void *ctx);
 
 /* Counters summed over CPUs. */
 int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX]);

@@ -977,6 +977,15 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg)
 	return failed;
 }
 
+void state_hint(struct state *st, __u32 backend_id)
+{
+	for (size_t i = 0; i < st->n_vips; i++)
+		for (size_t j = 0; j < st->vips[i]->n_backends; j++)
+			if (st->vips[i]->backends[j]->id == backend_id &&
+			    st->vips[i]->backends[j]->hc)
+				health_probe_now(st->vips[i]->backends[j]->hc);
+}
+
 void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
 			     const union xlb_addr *src6)
 {

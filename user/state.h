@@ -30,6 +30,9 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg);
 void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
 			     const union xlb_addr *src6);
 
+/* The data path hints that a backend may be failing: probe it now. */
+void state_hint(struct state *st, __u32 backend_id);
+
 /* Control API commands other than reload. */
 json_object *state_handle_request(struct state *st, const char *cmd,
 				  json_object *req);

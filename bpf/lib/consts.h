@@ -26,6 +26,7 @@
 
 #define TCP_FLAG_RST 0x04
 #define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
 
 #define XLB_MAX_VLAN_TAGS 2
 #define XLB_MAX_IPV6_EXT 4

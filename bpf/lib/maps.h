@@ -75,6 +75,12 @@ struct {
 	__type(value, __u32);
 } tx_ports SEC(".maps");
 
+/* Hints for the agent's health checker (struct xlb_hint records). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} hints SEC(".maps");
+
 /* Counters: per VIP, per backend, per reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
