@@ -1560,6 +1560,18 @@ static void in_rst(struct pkt *p)
 			       .payload = 1 });
 }
 
+/* TCP SYN: a SYN on a flow already sent is a client retrying */
+static void in_syn(struct pkt *p)
+{
+	build(p, &f4_tcp,
+	      &(struct shape){ .tcp_flags = PKT_TCP_SYN, .payload = 1 });
+}
+
+static bool su_syn(void)
+{
+	return prime(in_syn);
+}
+
 /* table swap */
 static void in_swap(struct pkt *p)
 {
@@ -2107,6 +2119,13 @@ static const struct test_case cases[] = {
 	     { XLB_FLOW_NOT_INSERTED, 1 }),
 	CASE("tcp RST of a known flow: to its backend", su_v4_tcp, in_rst,
 	     XDP_TX, ex_v4_tcp, NULL, FWD_HIT),
+
+	/* TCP SYN retried: the agent's in-band hint */
+	CASE("tcp SYN of a new flow: no retry hint", NULL, in_syn, XDP_TX,
+	     ex_v4_tcp, chk_v4_tcp_flow, FWD_NEW),
+	CASE("tcp SYN again on that flow: forwarded, retry counted",
+	     su_syn, in_syn, XDP_TX, ex_v4_tcp, NULL, FWD_HIT,
+	     { XLB_FLOW_SYN_RETRY, 1 }),
 
 	/* table swap */
 	CASE("table swap adding a backend: existing flow stays", su_swap_flow,
