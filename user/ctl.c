@@ -58,6 +58,22 @@ static int make_addr(const char *path, struct sockaddr_un *sun)
 	return 0;
 }
 
+/* /run/xlb may not exist yet (tmpfs after boot): create it, root only. */
+static void make_parent_dir(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		pr_warn("control: cannot create %s: %s\n", dir,
+			strerror(errno));
+}
+
 static void client_close(struct ctl_client *c)
 {
 	loop_del_fd(c->srv->loop, c->fd);
@@ -145,8 +161,12 @@ static void accept_ready(struct loop *loop, int fd, unsigned int events,
 		return;
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
 	    cred.uid != 0) {
+		static const char refusal[] =
+			"{\"error\": \"permission denied: root only\"}\n";
+
 		pr_warn("control: refused a request from uid %u\n",
 			(unsigned int)cred.uid);
+		(void)!send(cfd, refusal, sizeof(refusal) - 1, MSG_NOSIGNAL);
 		close(cfd);
 		return;
 	}
@@ -183,6 +203,7 @@ struct ctl_server *ctl_listen(struct loop *loop, const char *path,
 		err = -errno;
 		goto err;
 	}
+	make_parent_dir(path);
 	unlink(path);	/* a stale socket from an agent that died */
 	old_mask = umask(0177);	/* created 0600: root only */
 	err = bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun));
@@ -226,8 +247,8 @@ int ctl_call(const char *path, json_object *request, json_object **response,
 	struct sockaddr_un sun;
 	struct pollfd pfd;
 	size_t len = 0, cap = 4096;
+	int fd, ret, send_errno = 0;
 	char *buf = NULL;
-	int fd, ret;
 
 	ret = make_addr(path, &sun);
 	if (ret) {
@@ -241,13 +262,11 @@ int ctl_call(const char *path, json_object *request, json_object **response,
 			 "(is 'xlb agent' running?)", path, strerror(errno));
 		goto out;
 	}
+	/* A refusal may already wait for us: a failed send is only an
+	 * error when there is no answer to read either. */
 	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "sending to the agent: %s",
-			 strerror(errno));
-		goto out;
-	}
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		send_errno = errno;
 	buf = malloc(cap);
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	for (;;) {
@@ -279,7 +298,11 @@ int ctl_call(const char *path, json_object *request, json_object **response,
 	}
 	buf[len] = '\0';
 	*response = json_tokener_parse(buf);
-	if (!*response) {
+	if (!*response && send_errno) {
+		ret = -send_errno;
+		snprintf(err, errlen, "sending to the agent: %s",
+			 strerror(send_errno));
+	} else if (!*response) {
 		ret = -EPROTO;
 		snprintf(err, errlen, "the agent's answer is not JSON "
 			 "(closed the connection? see agent log)");

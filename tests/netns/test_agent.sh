@@ -36,10 +36,10 @@ trap cleanup EXIT
 
 xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
-# write_config W3: the config, with be3's weight W3.
+# write_config W3 [IFACES]: the config, with be3's weight W3.
 write_config() {
 	cat >"$TMP/xlb.yaml" <<EOF
-interfaces: [lc0]
+interfaces: [${2:-lc0}]
 xdp_mode: native
 control_socket: $TMP/xlb.sock
 flow_table_size: 65536
@@ -88,8 +88,10 @@ agent_start() {
 	return 1
 }
 
+# prog_id [IF]: id of the XDP program on lb's IF (default lc0).
 prog_id() {
-	ip -n "$(ns_name lb)" -d link show lc0 | awk '/prog\/xdp/ {print $3}'
+	ip -n "$(ns_name lb)" -d link show "${1:-lc0}" |
+		awk '/prog\/xdp/ {print $3}'
 }
 
 # share_ok JSON NAME WANT: NAME's share of the answers within 5 points
@@ -147,8 +149,27 @@ for i in 1 2 3 4; do
 	done
 done
 
-write_config 50
+write_config 50 "lc0, lb4"
 check "agent starts and answers" agent_start
+check "control socket is root only (mode 600)" \
+	test "$(stat -c %a "$TMP/xlb.sock")" = 600
+chmod 711 "$TMP"	# let a non-root peer connect at all
+chmod 666 "$TMP/xlb.sock"
+err=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$BUILD/xlb" -s "$TMP/xlb.sock" show 2>&1)
+check "a non-root peer is refused by the agent ($err)" \
+	grep -q "root only" <<<"$err"
+chmod 600 "$TMP/xlb.sock"
+chmod 700 "$TMP"
+check "commands match by prefix (xlb sh = xlb show)" \
+	cmp -s <(xlb sh) <(xlb show)
+ambiguous() {
+	local out
+	! out=$("$BUILD/xlb" v 2>&1) && grep -q "ambiguous" <<<"$out"
+}
+check "an ambiguous prefix is an error (xlb v: vip or version)" ambiguous
+check "the balancer is attached to both configured interfaces" \
+	test -n "$(prog_id lc0)" -a -n "$(prog_id lb4)"
 check "xlb -j show is valid JSON with 3 VIPs" \
 	python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(len(d["vips"]) != 3)' \
 	< <(xlb -j show)
@@ -183,6 +204,19 @@ echo "  long-lived: $(head -n 1 "$TMP/ll.out")"
 step "backend added" xlb backend add web4 "$(be_addr4 4)" weight 100
 step "backend removed" xlb backend del web4 "$(be_addr4 4)"
 step "backend re-weighted" xlb backend set web4 "$(be_addr4 1)" weight 10
+write_config 70
+step "xlb reload" xlb reload
+check "an interface removed from the config is detached" \
+	test -z "$(prog_id lb4)" -a -n "$(prog_id lc0)"
+write_config 60
+step "SIGHUP" kill -HUP "$AGENT_PID"
+check "SIGHUP applied the new weight" \
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+w = [b["weight"] for v in d["vips"] if v["name"] == "web4"
+     for b in v["backends"] if b["address"] == sys.argv[1]]
+sys.exit(w != [60])' "$(be_addr4 3)" < <(xlb -j show)
 write_config 70
 step "xlb reload" xlb reload
 check "reload applied the new weight" \
