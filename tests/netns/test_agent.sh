@@ -17,7 +17,7 @@ BUILD=$(realpath "$BUILD")
 [ "$(id -u)" -eq 0 ] || skip_test "needs root"
 command -v python3 >/dev/null || skip_test "needs python3"
 TMP=$(mktemp -d /tmp/xlb-agent.XXXXXX)
-TRAFFIC="python3 $PWD/tests/netns/traffic.py"
+TRAFFIC="$PWD/tests/netns/traffic.py"
 PORT=7000
 AGENT_PID=
 cleanup() {
@@ -138,7 +138,7 @@ if ! topo_setup 4 || ! bpffs_mount; then
 	exit 1
 fi
 for i in 1 2 3 4; do
-	ip netns exec "$(ns_name "be$i")" $TRAFFIC serve "be$i" "$PORT" \
+	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
 		>"$TMP/serve$i.log" 2>&1 &
 	disown
 done
@@ -178,21 +178,21 @@ check "xlb -j stats is valid JSON with counters" \
 	< <(xlb -j stats)
 
 # 2000 connections from as many source ports: shares follow 100:100:50
-out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 2000)
+out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 2000)
 echo "  spread: $out"
 check "spread: be1 within 5 points of 40%" share_ok "$out" be1 40
 check "spread: be2 within 5 points of 40%" share_ok "$out" be2 40
 check "spread: be3 within 5 points of 20%" share_ok "$out" be3 20
 
-out=$(in_ns client $TRAFFIC conns "$VIP6" "$PORT" 100)
+out=$(in_ns client "$TRAFFIC" conns "$VIP6" "$PORT" 100)
 check "IPv6 VIP: 100 connections answered by several backends" \
 	answered "$out" 100 2
-out=$(in_ns client $TRAFFIC udp "$VIP4" "$PORT" 100)
+out=$(in_ns client "$TRAFFIC" udp "$VIP4" "$PORT" 100)
 check "UDP VIP: 100 datagrams answered by several backends" \
 	answered "$out" 100 2
 
 # Long-lived connections, data both ways, while things change.
-ip netns exec "$(ns_name client)" $TRAFFIC longlived "$VIP4" "$PORT" 8 60 \
+ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" 8 60 \
 	--stop "$TMP/ll.stop" --ready "$TMP/ll.ready" >"$TMP/ll.out" 2>&1 &
 LL_PID=$!
 for ((t = 0; t < 50; t++)); do
@@ -276,7 +276,7 @@ wait "$LL_PID"
 rc=$?
 check "long-lived connections ended cleanly ($(tail -n 1 "$TMP/ll.out"))" \
 	test "$rc" -eq 0
-out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 100)
+out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 100)
 check "new connections after the restarts are answered" answered "$out" 100 2
 
 kill "$AGENT_PID"

@@ -16,7 +16,7 @@ BUILD=$(realpath "$BUILD")
 [ "$(id -u)" -eq 0 ] || skip_test "needs root"
 command -v python3 >/dev/null || skip_test "needs python3"
 TMP=$(mktemp -d /tmp/xlb-hint.XXXXXX)
-TRAFFIC="python3 $PWD/tests/netns/traffic.py"
+TRAFFIC="$PWD/tests/netns/traffic.py"
 PORT=7000
 AGENT_PID=
 cleanup() {
@@ -36,7 +36,7 @@ if ! topo_setup 2 || ! bpffs_mount; then
 	exit 1
 fi
 for i in 1 2; do
-	ip netns exec "$(ns_name "be$i")" $TRAFFIC serve "be$i" "$PORT" \
+	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
 		>/dev/null 2>&1 &
 	disown
 done
@@ -63,13 +63,13 @@ for ((t = 0; t < 50; t++)); do
 	sleep 0.1
 done
 # both backends answer before the fault (the first probes ran at start)
-out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 20)
+out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 20)
 check "before: 20 connections answered" grep -q '"fails": 0' <<<"$out"
 
 # Silence be1: its link goes down, nothing answers, nothing is refused.
 ip -n "$(ns_name be1)" link set eth0 down
 # New connections: those hashed to be1 retry their SYN after 1 s.
-in_ns client $TRAFFIC conns "$VIP4" "$PORT" 10 --max-seconds 15 \
+in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 10 --max-seconds 15 \
 	>"$TMP/during" 2>&1
 for ((t = 0; t < 100; t++)); do
 	grep -q "backend $(be_addr4 1) is down" "$TMP/agent.log" && break
@@ -81,7 +81,7 @@ sys.exit(json.load(sys.stdin)["reasons"]["flow_syn_retry"] == 0)' \
 	< <(xlb -j stats)
 check "the hint took be1 down without waiting for the 60 s interval" \
 	grep -q "backend $(be_addr4 1) is down" "$TMP/agent.log"
-out=$(in_ns client $TRAFFIC conns "$VIP4" "$PORT" 20)
+out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 20)
 check "after: 20 new connections answered, all by be2" \
 	python3 -c '
 import json, sys

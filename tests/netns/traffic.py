@@ -5,7 +5,10 @@ many short connections, and long-lived connections that check every byte.
 Every loop is bounded in count and time."""
 
 import argparse
+import errno
 import json
+import os
+import selectors
 import socket
 import socketserver
 import sys
@@ -15,6 +18,18 @@ import time
 
 def family_of(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def outcome_of(exc):
+    """What a failed connection saw, in one word."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError,
+                        BrokenPipeError)):
+        return "reset"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "error"
 
 
 class EchoHandler(socketserver.BaseRequestHandler):
@@ -90,41 +105,157 @@ def longlived(args):
     """Holds N connections for the given seconds, sending a numbered line
     on each every interval and checking the echo. Prints the backend of
     each and any error; exits 1 on the first broken connection. Stops
-    early when the stop file appears."""
+    early when the stop file appears.
+
+    With --keep-going a broken connection is reported and dropped, the
+    others go on: one line {"conn", "backend", "outcome", "t"} per broken
+    connection as it breaks (outcome: reset, eof, timeout, mismatch,
+    error; t: wall clock), and at the end the outcome of every
+    connection ("ok" for the survivors)."""
     socks, names = [], []
     for _ in range(args.n):
         s = socket.create_connection((args.vip, args.port), timeout=2)
-        s.settimeout(2)
+        s.settimeout(args.recv_timeout)
         f = s.makefile("rb")
         names.append(f.readline().decode().strip())
         socks.append((s, f))
     print(json.dumps({"backends": names}), flush=True)
     if args.ready:
         open(args.ready, "w").close()
+    outcomes = ["ok"] * len(socks)
     deadline = time.monotonic() + args.seconds
     seq = 0
     while time.monotonic() < deadline:
-        try:
-            with open(args.stop):
-                break
-        except OSError:
-            pass
+        if os.path.exists(args.stop):
+            break
         for i, (s, f) in enumerate(socks):
+            if outcomes[i] != "ok":
+                continue
             line = b"%d %d %s\n" % (i, seq, b"x" * 100)
             try:
                 s.sendall(line)
                 back = f.readline()
             except OSError as e:
-                print(json.dumps({"error": "conn %d seq %d: %s" %
-                                  (i, seq, e)}), flush=True)
-                return 1
+                if not args.keep_going:
+                    print(json.dumps({"error": "conn %d seq %d: %s" %
+                                      (i, seq, e)}), flush=True)
+                    return 1
+                outcome, back = outcome_of(e), None
+            if back is not None and back != line:
+                if not args.keep_going:
+                    print(json.dumps({"error": "conn %d seq %d: got %r" %
+                                      (i, seq, back[:40])}), flush=True)
+                    return 1
+                outcome = "eof" if back == b"" else "mismatch"
             if back != line:
-                print(json.dumps({"error": "conn %d seq %d: got %r" %
-                                  (i, seq, back[:40])}), flush=True)
-                return 1
+                outcomes[i] = outcome
+                s.close()
+                print(json.dumps({"conn": i, "backend": names[i],
+                                  "outcome": outcome, "seq": seq,
+                                  "t": time.time()}), flush=True)
         seq += 1
         time.sleep(args.interval)
+    if args.keep_going:
+        print(json.dumps({"rounds": seq, "outcomes": outcomes}), flush=True)
+        return 0
     print(json.dumps({"ok": True, "rounds": seq}), flush=True)
+    return 0
+
+
+def stream(args):
+    """New TCP connections at a steady rate (non-blocking, at most
+    --max-inflight at once), each reading the server's name and closing.
+    One JSON line per connection as it ends: [start, end, outcome], wall
+    clock seconds; outcome is the name, or refused, reset, eof, timeout,
+    error. Runs for the given seconds or until the stop file appears,
+    then waits for the connections in flight."""
+    sel = selectors.DefaultSelector()
+    period = 1.0 / args.rate
+    start = time.monotonic()
+    deadline = start + args.seconds
+    next_start = start
+    next_stop_check = start
+    stopping = False
+    inflight = {}   # socket -> [wall start, monotonic start, bytes read]
+
+    def done(s, outcome):
+        t0 = inflight.pop(s)[0]
+        sel.unregister(s)
+        s.close()
+        print(json.dumps([round(t0, 6), round(time.time(), 6), outcome]),
+              flush=True)
+
+    while not stopping or inflight:
+        now = time.monotonic()
+        if now >= next_stop_check:
+            next_stop_check = now + 0.05
+            if now >= deadline or os.path.exists(args.stop):
+                stopping = True
+        if now - next_start > 1:
+            next_start = now    # after a stall: no burst
+        while (not stopping and now >= next_start and
+               len(inflight) < args.max_inflight):
+            next_start += period
+            s = socket.socket(family_of(args.vip), socket.SOCK_STREAM)
+            s.setblocking(False)
+            inflight[s] = [time.time(), now, b""]
+            sel.register(s, selectors.EVENT_READ)
+            err = s.connect_ex((args.vip, args.port))
+            if err not in (0, errno.EINPROGRESS):
+                done(s, "refused" if err == errno.ECONNREFUSED else "error")
+        wait = max(0.0, min(next_start - now, 0.01))
+        for key, _ in sel.select(wait):
+            s = key.fileobj
+            try:
+                data = s.recv(256)
+            except OSError as e:
+                done(s, outcome_of(e))
+                continue
+            if not data:
+                done(s, "eof")
+                continue
+            inflight[s][2] += data
+            if b"\n" in inflight[s][2]:
+                done(s, inflight[s][2].split(b"\n")[0].decode().strip())
+        now = time.monotonic()
+        for s, (_, t0, _) in list(inflight.items()):
+            if now - t0 > args.timeout:
+                done(s, "timeout")
+    return 0
+
+
+def syns(args):
+    """Connection attempts at a steady rate, each abandoned right after
+    its SYN (non-blocking connect, then close): a dense stream of new
+    flows for the failover benchmark. The source rotates over the given
+    addresses and ports 1024-65535, so no 4-tuple repeats (and none hits
+    a flow entry left by an earlier one) for 64512 x addresses attempts.
+    Prints the number sent and the errors."""
+    sent = errs = 0
+    start = time.monotonic()
+    deadline = start + args.seconds
+    n_src = len(args.src)
+    i = args.first
+    while time.monotonic() < deadline and not os.path.exists(args.stop):
+        due = int((time.monotonic() - start) * args.rate)
+        while sent + errs < due:
+            src = args.src[i % n_src]
+            port = 1024 + (i // n_src) % 64512
+            i += 1
+            with socket.socket(family_of(args.vip), socket.SOCK_STREAM) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.setblocking(False)
+                try:
+                    s.bind((src, port))
+                    err = s.connect_ex((args.vip, args.port))
+                except OSError:
+                    err = -1
+            if err in (0, errno.EINPROGRESS):
+                sent += 1
+            else:
+                errs += 1
+        time.sleep(0.0005)
+    print(json.dumps({"sent": sent, "errors": errs, "next": i}), flush=True)
     return 0
 
 
@@ -154,7 +285,28 @@ def main():
     ll.add_argument("--interval", type=float, default=0.02)
     ll.add_argument("--stop", default="/nonexistent")
     ll.add_argument("--ready")
+    ll.add_argument("--recv-timeout", type=float, default=2)
+    ll.add_argument("--keep-going", action="store_true")
     ll.set_defaults(fn=longlived)
+    st = sub.add_parser("stream")
+    st.add_argument("vip")
+    st.add_argument("port", type=int)
+    st.add_argument("rate", type=float, help="connections per second")
+    st.add_argument("seconds", type=float)
+    st.add_argument("--timeout", type=float, default=1.5)
+    st.add_argument("--max-inflight", type=int, default=200)
+    st.add_argument("--stop", default="/nonexistent")
+    st.set_defaults(fn=stream)
+    sy = sub.add_parser("syns")
+    sy.add_argument("vip")
+    sy.add_argument("port", type=int)
+    sy.add_argument("rate", type=float, help="SYNs per second")
+    sy.add_argument("seconds", type=float)
+    sy.add_argument("--src", nargs="+", required=True)
+    sy.add_argument("--first", type=int, default=0,
+                    help="start the rotation here (continue a previous run)")
+    sy.add_argument("--stop", default="/nonexistent")
+    sy.set_defaults(fn=syns)
     args = p.parse_args()
     return args.fn(args) or 0
 
