@@ -103,15 +103,22 @@ static void print_vips(json_object *resp, bool with_stats)
 			       num(v, "bytes"));
 		if (!json_object_object_get_ex(v, "backends", &bes))
 			continue;
-		printf("  %-40s %6s %9s %-9s %8s %12s\n", "backend", "weight",
-		       "effective", "state", "flows", "packets");
+		printf("  %-28s %6s %9s %-9s %8s %12s  %s\n", "backend",
+		       "weight", "effective", "state", "flows", "packets",
+		       "last check");
 		for (size_t j = 0; j < json_object_array_length(bes); j++) {
-			json_object *b = json_object_array_get_idx(bes, j);
+			json_object *b = json_object_array_get_idx(bes, j), *h;
+			char check[96] = "";
 
-			printf("  %-40s %6lld %9lld %-9s %8lld %12lld\n",
+			if (json_object_object_get_ex(b, "health", &h))
+				snprintf(check, sizeof(check),
+					 "%s %s, p99 %.1f ms", str(h, "check"),
+					 str(h, "last_reason"),
+					 num(h, "latency_p99_us") / 1e3);
+			printf("  %-28s %6lld %9lld %-9s %8lld %12lld  %s\n",
 			       str(b, "address"), num(b, "weight"),
 			       num(b, "effective_weight"), str(b, "state"),
-			       num(b, "flows"), num(b, "packets"));
+			       num(b, "flows"), num(b, "packets"), check);
 		}
 	}
 	if (with_stats && json_object_object_get_ex(resp, "reasons", &reasons)) {

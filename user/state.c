@@ -567,6 +567,47 @@ static const char *proto_name(__u8 proto)
 	return proto == 17 ? "udp" : "tcp";
 }
 
+/* The checker's view of a backend: last result, latency, ratios. */
+static json_object *health_json(const struct backend *b)
+{
+	json_object *o = json_object_new_object();
+	struct health_stats hs;
+
+	json_object_object_add(o, "check",
+			       json_object_new_string(
+				       health_type_name(b->hcp.type)));
+	if (!b->hc)
+		return o;
+	health_get_stats(b->hc, &hs);
+	json_object_object_add(o, "state", json_object_new_string(
+					   health_state_name(hs.state)));
+	json_object_object_add(o, "last_result",
+			       json_object_new_string(
+				       health_result_name(hs.last_result)));
+	json_object_object_add(o, "last_reason",
+			       json_object_new_string(hs.last_reason));
+	json_object_object_add(o, "consecutive_failures",
+			       json_object_new_int64(hs.consec_fail));
+	json_object_object_add(o, "probes", json_object_new_int64(
+						    (int64_t)hs.probes));
+	json_object_object_add(o, "failures", json_object_new_int64(
+						      (int64_t)hs.failures));
+	json_object_object_add(o, "transitions",
+			       json_object_new_int64((int64_t)hs.transitions));
+	json_object_object_add(o, "latency_ewma_us",
+			       json_object_new_int64(
+				       (int64_t)(hs.latency_ewma_ns / 1000)));
+	json_object_object_add(o, "latency_p50_us",
+			       json_object_new_int64(
+				       (int64_t)(hs.latency_p50_ns / 1000)));
+	json_object_object_add(o, "latency_p99_us",
+			       json_object_new_int64(
+				       (int64_t)(hs.latency_p99_ns / 1000)));
+	json_object_object_add(o, "success_ratio",
+			       json_object_new_double(hs.success_ratio));
+	return o;
+}
+
 static json_object *backend_json(struct state *st, const struct backend *b,
 				 const __u64 *flows)
 {
@@ -590,6 +631,7 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 			       json_object_new_int64((int64_t)c.packets));
 	json_object_object_add(o, "bytes",
 			       json_object_new_int64((int64_t)c.bytes));
+	json_object_object_add(o, "health", health_json(b));
 	return o;
 }
 
