@@ -41,7 +41,7 @@ XLB := $(BUILD)/xlb
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 TESTLOAD := $(BUILD)/tests/xlb-testload
-BENCH_TOOL := $(BUILD)/tests/xlb-bench
+BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 

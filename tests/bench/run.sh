@@ -35,6 +35,15 @@ if ! "$BUILD/tests/xlb-bench" "$@" | tee -a "$out"; then
 	echo "xlb-bench failed; docs/bench.md left as it was" >&2
 	exit 1
 fi
+{
+	echo
+	echo "## Table changes: Maglev build, write and swap (65537 slots)"
+	echo
+} >>"$out"
+if ! "$BUILD/tests/xlb-tableswap" | tee -a "$out"; then
+	echo "xlb-tableswap failed; docs/bench.md left as it was" >&2
+	exit 1
+fi
 mkdir -p docs
 cp "$out" docs/bench.md
 echo "written to docs/bench.md"
