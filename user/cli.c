@@ -268,6 +268,49 @@ int do_vip_list(int argc, char **argv)
 	return 0;
 }
 
+/* "30s", "500ms", "2m", "1h" or plain seconds; -1 when not a duration. */
+static long long parse_duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return -1;
+	if (!strcmp(end, "ms"))
+		return (long long)v;
+	if (!*end || !strcmp(end, "s"))
+		return (long long)(v * 1000);
+	if (!strcmp(end, "m"))
+		return (long long)(v * 60000);
+	if (!strcmp(end, "h"))
+		return (long long)(v * 3600000);
+	return -1;
+}
+
+/* xlb backend drain VIP ADDR [--timeout DUR] [--remove] */
+static int drain_args(json_object *req, int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--remove")) {
+			json_object_object_add(req, "remove",
+					       json_object_new_boolean(1));
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			long long ms = parse_duration_ms(argv[++i]);
+
+			if (ms < 0)
+				return cli_error("--timeout: '%s' is not a "
+						 "duration (30s, 500ms, 2m)",
+						 argv[i]);
+			json_object_object_add(req, "timeout_ms",
+					       json_object_new_int64(ms));
+		} else {
+			return cli_error("usage: xlb backend drain VIP ADDRESS "
+					 "[--timeout DURATION] [--remove]");
+		}
+	}
+	return 0;
+}
+
 /* xlb backend VERB VIP ADDR [weight N] */
 int do_backend_verb(const char *verb, int argc, char **argv)
 {
@@ -286,9 +329,12 @@ int do_backend_verb(const char *verb, int argc, char **argv)
 	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
 	json_object_object_add(req, "address",
 			       json_object_new_string(argv[1]));
-	if (add_pairs(req, argc - 2, argv + 2, none,
-		      strcmp(verb, "add") && strcmp(verb, "set") ? none
-								 : ints)) {
+	if (!strcmp(verb, "drain") ? drain_args(req, argc - 2, argv + 2)
+				   : add_pairs(req, argc - 2, argv + 2, none,
+					       strcmp(verb, "add") &&
+							       strcmp(verb, "set")
+						       ? none
+						       : ints)) {
 		json_object_put(req);
 		return -EINVAL;
 	}

@@ -379,7 +379,8 @@ int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 	return 0;
 }
 
-int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n)
+int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n,
+			  __u64 seen_since_ns)
 {
 	enum { BATCH = 4096 };
 	int fd = bpf_map__fd(dp->skel->maps.flows);
@@ -401,7 +402,8 @@ int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n)
 		if (err)
 			err = -errno;
 		for (__u32 i = 0; i < count; i++)
-			if (vals[i].backend_id < n)
+			if (vals[i].backend_id < n &&
+			    vals[i].last_seen_ns >= seen_since_ns)
 				counts[vals[i].backend_id]++;
 		if (err)
 			break;

@@ -47,8 +47,11 @@ int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
 int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 			  struct xlb_flow *out);
 int dataplane_clear_flows(struct dataplane *dp);
-/* Adds the number of flow entries per backend id into counts[0..n-1]. */
-int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n);
+/* Adds the number of flow entries per backend id into counts[0..n-1],
+ * counting only entries seen at or after seen_since_ns (bpf_ktime_get_ns
+ * clock; 0 = every entry). */
+int dataplane_count_flows(struct dataplane *dp, __u64 *counts, __u32 n,
+			  __u64 seen_since_ns);
 int dataplane_clear_stats(struct dataplane *dp);
 
 const char *xlb_reason_name(unsigned int reason);

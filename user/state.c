@@ -21,6 +21,12 @@
 
 enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 
+/* A flow seen this recently is active: shown by xlb show, awaited by a
+ * drain. (The data path refreshes last_seen about once a second.) */
+#define ACTIVE_FLOW_NS (10ULL * 1000000000ULL)
+#define DRAIN_CHECK_NS (1000000000ULL)
+#define DEFAULT_DRAIN_TIMEOUT_MS 30000
+
 static const char *const state_names[] = {
 	[BE_UP] = "up", [BE_DOWN] = "down", [BE_DRAINING] = "draining",
 };
@@ -36,6 +42,10 @@ struct backend {
 	enum backend_state state;	/* derived: see backend_refresh() */
 	bool healthy;		/* the health checker's verdict */
 	bool draining;		/* operator: no new flows */
+	bool drained;		/* draining, and no active flow left (or the
+				 * drain timed out) */
+	bool drain_remove;	/* remove once drained */
+	__u64 drain_deadline_ns;	/* loop_now_ns() when drained anyway */
 	struct health_target *hc;
 	struct hc_params hcp;	/* what hc runs with */
 	bool seen;		/* marked while applying a config */
@@ -80,6 +90,7 @@ struct state {
 	size_t n_adopted_vips;
 	struct adopted_backend *adopted_backends;
 	size_t n_adopted_backends;
+	uint64_t drain_timer;	/* runs while a backend drains */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
 };
@@ -125,6 +136,8 @@ void state_free(struct state *st)
 {
 	if (!st)
 		return;
+	if (st->drain_timer)
+		loop_del_timer(st->loop, st->drain_timer);
 	for (size_t i = 0; i < st->n_vips; i++)
 		vip_free(st->vips[i]);
 	free(st->vips);
@@ -624,7 +637,10 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 	json_object_object_add(o, "effective_weight",
 			       json_object_new_int64(effective_weight(b)));
 	json_object_object_add(o, "state",
-			       json_object_new_string(state_names[b->state]));
+			       json_object_new_string(
+				       b->drained && b->state == BE_DRAINING
+					       ? "drained"
+					       : state_names[b->state]));
 	json_object_object_add(o, "flows",
 			       json_object_new_int64((int64_t)flows[b->id]));
 	json_object_object_add(o, "packets",
@@ -679,6 +695,17 @@ static json_object *vip_json(struct state *st, const struct vip *v,
 	return o;
 }
 
+static void drain_schedule(struct state *st);
+
+static int count_active_flows(struct state *st, __u64 *flows)
+{
+	__u64 now = loop_now_ns();
+
+	return dataplane_count_flows(st->dp, flows, XLB_MAX_BACKENDS,
+				     now > ACTIVE_FLOW_NS ? now - ACTIVE_FLOW_NS
+							  : 0);
+}
+
 static json_object *cmd_show(struct state *st, json_object *req)
 {
 	const char *only = req_string(req, "vip");
@@ -692,7 +719,7 @@ static json_object *cmd_show(struct state *st, json_object *req)
 		json_object_put(o);
 		return ctl_error("no VIP named '%s'", only);
 	}
-	dataplane_count_flows(st->dp, flows, XLB_MAX_BACKENDS);
+	count_active_flows(st, flows);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < st->n_vips; i++)
 		if (!only || !strcmp(only, st->vips[i]->name))
@@ -807,6 +834,59 @@ static json_object *cmd_vip_del(struct state *st, json_object *req)
 	return ok_reply();
 }
 
+/* Once a second while something drains: a draining backend with no
+ * active flow left, or past its deadline, is drained (and removed if the
+ * drain asked for it). */
+static void drain_tick(struct loop *loop, void *arg)
+{
+	struct state *st = arg;
+	__u64 now = loop_now_ns(), *flows;
+	char buf[XLB_ADDR_STRLEN];
+	bool pending = false;
+
+	(void)loop;
+	st->drain_timer = 0;
+	flows = calloc(XLB_MAX_BACKENDS, sizeof(*flows));
+	if (!flows || count_active_flows(st, flows)) {
+		free(flows);
+		drain_schedule(st);
+		return;
+	}
+	for (size_t i = 0; i < st->n_vips; i++) {
+		struct vip *v = st->vips[i];
+
+		for (size_t j = v->n_backends; j-- > 0;) {
+			struct backend *b = v->backends[j];
+
+			if (!b->draining || b->drained)
+				continue;
+			if (flows[b->id] && now < b->drain_deadline_ns) {
+				pending = true;
+				continue;
+			}
+			b->drained = true;
+			pr_info("vip %s: backend %s drained (%s)\n", v->name,
+				xlb_addr_str(&b->addr, b->family, buf,
+					     sizeof(buf)),
+				flows[b->id] ? "timeout" : "no active flow");
+			if (b->drain_remove) {
+				backend_remove(st, v, b);
+				vip_rebuild(st, v);
+			}
+		}
+	}
+	free(flows);
+	if (pending)
+		drain_schedule(st);
+}
+
+static void drain_schedule(struct state *st)
+{
+	if (!st->drain_timer)
+		st->drain_timer = loop_add_timer(st->loop, DRAIN_CHECK_NS,
+						 drain_tick, st);
+}
+
 /* Finds the VIP and backend a backend-* request names. */
 static json_object *req_backend(struct state *st, json_object *req,
 				struct vip **v, struct backend_spec *s,
@@ -858,8 +938,24 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 			return ctl_error("backend set needs a weight");
 		b->weight = (__u32)weight;
 		ret = vip_rebuild(st, v);
-	} else if (!strcmp(verb, "drain") || !strcmp(verb, "undrain")) {
-		b->draining = !strcmp(verb, "drain");
+	} else if (!strcmp(verb, "drain")) {
+		long long timeout = req_uint(req, "timeout_ms",
+					     DEFAULT_DRAIN_TIMEOUT_MS,
+					     24LL * 3600 * 1000);
+		json_object *rm;
+
+		if (timeout < 0)
+			return ctl_error("drain timeout must be 0..24h");
+		b->draining = true;
+		b->drained = false;
+		b->drain_remove = json_object_object_get_ex(req, "remove", &rm) &&
+				  json_object_get_boolean(rm);
+		b->drain_deadline_ns = loop_now_ns() +
+				       (__u64)timeout * 1000000ULL;
+		backend_refresh(st, b);
+		drain_schedule(st);
+	} else if (!strcmp(verb, "undrain")) {
+		b->draining = b->drained = b->drain_remove = false;
 		backend_refresh(st, b);
 	} else {
 		return ctl_error("unknown backend verb '%s'", verb);

@@ -279,6 +279,46 @@ check "long-lived connections ended cleanly ($(tail -n 1 "$TMP/ll.out"))" \
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 100)
 check "new connections after the restarts are answered" answered "$out" 100 2
 
+# Drain: no new flows at once, established ones keep flowing; drained at
+# the timeout (flows still active), then removed as asked.
+backend_state() {
+	xlb -j show | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+s = [b["state"] for v in d["vips"] if v["name"] == "web4"
+     for b in v["backends"] if b["address"] == sys.argv[1]]
+print(s[0] if s else "gone")' "$1"
+}
+ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" 6 2 \
+	--ready "$TMP/ll2.ready" >"$TMP/ll2.out" 2>&1 &
+LL_PID=$!
+for ((t = 0; t < 50; t++)); do
+	[ -e "$TMP/ll2.ready" ] && break
+	sleep 0.1
+done
+check "drain: the command is accepted" \
+	xlb backend drain web4 "$(be_addr4 2)" --timeout 3s --remove
+check "drain: the backend shows draining" \
+	test "$(backend_state "$(be_addr4 2)")" = draining
+out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 100)
+check "drain: no new connection reaches the draining backend ($out)" \
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+sys.exit(r["fails"] != 0 or "be2" in r["counts"])' "$out"
+wait "$LL_PID"
+rc=$?
+check "drain: established connections keep flowing ($(tail -n 1 "$TMP/ll2.out"))" \
+	test "$rc" -eq 0
+for ((t = 0; t < 60; t++)); do
+	[ "$(backend_state "$(be_addr4 2)")" = gone ] && break
+	sleep 0.1
+done
+check "drain: removed after its timeout" \
+	test "$(backend_state "$(be_addr4 2)")" = gone
+check "drain: the agent logged why it was drained" \
+	grep -q "backend $(be_addr4 2) drained (timeout)" "$TMP/agent.log"
+
 kill "$AGENT_PID"
 "$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null
 check "xlb agent --detach removes the program" test -z "$(prog_id)"

@@ -466,7 +466,8 @@ static int prefill(struct dataplane *dp, unsigned long n, const cpu_set_t *cpus)
 	}
 	err = dataplane_read_reasons(dp, after);
 	if (!err)
-		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS);
+		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS,
+					    0);
 	if (err)
 		return err;
 	for (size_t i = 0; i < 1 + 2 * NR_BACKENDS; i++)
