@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
 bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
-libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool"
+libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool
+libmicrohttpd-dev prometheus python3-grpcio"
 
 missing=""
 for p in $PACKAGES; do
@@ -27,3 +28,13 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
+
+# The tests run Prometheus themselves, in a namespace: the system service
+# the package enables when it is newly installed is not wanted.
+case " $missing " in
+*" prometheus "*)
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
+	;;
+esac

@@ -24,6 +24,7 @@ static const struct hc_ops *const checkers[] = {
 	[HC_TCP] = &hc_tcp_ops,
 	[HC_HTTP] = &hc_http_ops,
 	[HC_HTTPS] = &hc_http_ops,
+	[HC_GRPC] = &hc_grpc_ops,
 };
 
 static const char *const type_names[] = {
@@ -31,6 +32,7 @@ static const char *const type_names[] = {
 	[HC_TCP] = "tcp",
 	[HC_HTTP] = "http",
 	[HC_HTTPS] = "https",
+	[HC_GRPC] = "grpc",
 };
 
 static const char *const result_names[] = {
@@ -349,6 +351,9 @@ static bool params_valid(const struct hc_params *p)
 		    !memchr(p->body, 0, sizeof(p->body)))
 			return false;
 	}
+	if (p->type == HC_GRPC && (!memchr(p->host, 0, sizeof(p->host)) ||
+				   !memchr(p->service, 0, sizeof(p->service))))
+		return false;
 	return true;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Backend health checks: rise/fall state machine, TCP and HTTP(S) probes. */
+/* Backend health checks: rise/fall state machine, TCP, HTTP(S) and gRPC
+ * probes. */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
 
@@ -11,15 +12,14 @@
 struct loop;
 struct health_target;
 
-/* TODO: HC_GRPC (grpc.health.v1.Health/Check over h2c or TLS, healthy on
- * SERVING) can be one more checker on the same libcurl multi handle: HTTP/2
- * with prior knowledge, POST of a 5-byte-framed HealthCheckRequest, status
- * from the grpc-status trailer and the HealthCheckResponse body. */
+/* In the order of enum cfg_hc_type (config.h). */
 enum hc_type {
 	HC_NONE,	/* no checks: always up */
 	HC_TCP,		/* connect succeeds */
 	HC_HTTP,	/* GET path, status in range, optional body substring */
 	HC_HTTPS,	/* the same over TLS */
+	HC_GRPC,	/* grpc.health.v1.Health/Check over HTTP/2 (cleartext
+			 * with prior knowledge, or TLS): up on SERVING */
 };
 
 enum hc_state {
@@ -37,7 +37,8 @@ enum hc_result {
 	HC_R_CLOSED,		/* peer closed without an answer */
 	HC_R_UNREACHABLE,	/* ICMP net/host unreachable */
 	HC_R_TIMEOUT,		/* no answer within timeout_ms */
-	HC_R_BAD_STATUS,	/* HTTP status outside status_min..status_max */
+	HC_R_BAD_STATUS,	/* HTTP status outside status_min..status_max;
+				 * gRPC: grpc-status not OK, or not SERVING */
 	HC_R_BODY_MISMATCH,	/* body does not contain params.body */
 	HC_R_TLS,		/* handshake or certificate failure */
 	HC_R_ERROR,		/* anything else (socket errors, protocol) */
@@ -52,13 +53,18 @@ enum hc_result {
 
 struct hc_params {
 	enum hc_type type;
-	__u16 port;			/* host order; required for TCP and HTTP(S) */
+	__u16 port;			/* host order; required but for none */
 	char path[HC_PATH_LEN];		/* HTTP: request path, default "/" */
-	char host[HC_HOST_LEN];		/* HTTP: Host header and TLS SNI/verify
-					 * name; empty = the address */
+	char host[HC_HOST_LEN];		/* HTTP: Host header (gRPC: :authority)
+					 * and TLS SNI/verify name; empty = the
+					 * address */
 	int status_min, status_max;	/* HTTP: healthy statuses, 200..399 */
 	char body[HC_BODY_LEN];		/* HTTP: substring required; "" = any */
-	bool tls_verify;		/* HTTPS: verify the certificate (true) */
+	bool tls_verify;		/* HTTPS, gRPC over TLS: verify the
+					 * certificate (true) */
+	char service[HC_HOST_LEN];	/* gRPC: service asked about; "" = the
+					 * server as a whole */
+	bool tls;			/* gRPC: over TLS rather than h2c */
 	bool init_down;			/* start DOWN, needing rise successes */
 	__u32 interval_ms;		/* between regular probes, default 1000 */
 	__u32 timeout_ms;		/* per probe, default 500 */
@@ -70,7 +76,7 @@ struct hc_params {
 void health_params_init(struct hc_params *p);
 
 const char *health_type_name(enum hc_type type);
-/* "none", "tcp", "http", "https"; returns 0 or -EINVAL. */
+/* "none", "tcp", "http", "https", "grpc"; returns 0 or -EINVAL. */
 int health_type_parse(const char *s, enum hc_type *type);
 const char *health_state_name(enum hc_state state);
 const char *health_result_name(enum hc_result r);
@@ -120,8 +126,9 @@ typedef void (*health_change_fn)(void *arg, enum hc_state state,
  *  - the connection of the last probe is held open and watched, and a FIN
  *    or RST on it starts a probe at once. TCP holds the probe's own socket
  *    until the next success replaces it (closed with an RST, as HAProxy
- *    does, so no TIME_WAIT piles up here); HTTP(S) watches libcurl's
- *    kept-alive connection between transfers, when the server keeps it;
+ *    does, so no TIME_WAIT piles up here); HTTP(S) and gRPC watch
+ *    libcurl's kept-alive connection between transfers, when the server
+ *    keeps it;
  *  - health_probe_now() starts a probe at once for outside hints (the data
  *    path seeing a client retransmit its SYN).
  * These hint probes never overlap one in flight, and after two successful

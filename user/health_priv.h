@@ -25,6 +25,7 @@ struct hc_ops {
 
 extern const struct hc_ops hc_tcp_ops;
 extern const struct hc_ops hc_http_ops;
+extern const struct hc_ops hc_grpc_ops;
 
 /* Why a probe runs. */
 enum hc_probe_kind {

@@ -1031,7 +1031,10 @@ static void hc_from_config(const struct xlb_cfg_hc *c, struct hc_params *p)
 	case CFG_HC_HTTPS:
 		p->type = HC_HTTPS;
 		break;
-	default:	/* tcp; grpc is checked as tcp until it has a checker */
+	case CFG_HC_GRPC:
+		p->type = HC_GRPC;
+		break;
+	default:	/* tcp */
 		p->type = HC_TCP;
 		break;
 	}
@@ -1039,6 +1042,9 @@ static void hc_from_config(const struct xlb_cfg_hc *c, struct hc_params *p)
 	snprintf(p->path, sizeof(p->path), "%s", c->path ? c->path : "/");
 	snprintf(p->host, sizeof(p->host), "%s", c->host ? c->host : "");
 	snprintf(p->body, sizeof(p->body), "%s", c->body ? c->body : "");
+	snprintf(p->service, sizeof(p->service), "%s",
+		 c->service ? c->service : "");
+	p->tls = c->tls;
 	p->status_min = c->status_min;
 	p->status_max = c->status_max;
 	p->tls_verify = c->tls_verify;
@@ -1064,9 +1070,6 @@ static int apply_vip(struct state *st, const struct xlb_cfg_vip *cv)
 	hc_from_config(&cv->health_check, &v->hcp);
 	if (!v->hcp.port)
 		v->hcp.port = cv->port;
-	if (cv->health_check.type == CFG_HC_GRPC)
-		pr_warn("vip %s: grpc checks are not implemented yet; "
-			"checking TCP connect instead\n", cv->name);
 	for (size_t i = 0; i < v->n_backends; i++)
 		v->backends[i]->seen = false;
 	for (size_t i = 0; i < cv->n_backends; i++) {

@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -182,8 +184,11 @@ static void test_params(void **state)
 	assert_true(p.tls_verify);
 	assert_int_equal(health_type_parse("https", &type), 0);
 	assert_int_equal(type, HC_HTTPS);
-	assert_int_equal(health_type_parse("grpc", &type), -EINVAL);
+	assert_int_equal(health_type_parse("grpc", &type), 0);
+	assert_int_equal(type, HC_GRPC);
+	assert_int_equal(health_type_parse("icmp", &type), -EINVAL);
 	assert_string_equal(health_type_name(HC_NONE), "none");
+	assert_string_equal(health_type_name(HC_GRPC), "grpc");
 
 	/* port 0, rise 0, a path without its slash: refused */
 	errno = 0;
@@ -1419,10 +1424,39 @@ static void test_http_many(void **state)
 	loop_free(loop);
 }
 
+/* A self-signed certificate for CN=localhost in a new directory under
+ * /tmp; false (and nothing left behind) without openssl. */
+static bool make_cert(char dir[static 23], char cert[static 64],
+		      char key[static 64])
+{
+	char cmd[512];
+
+	if (system("command -v openssl >/dev/null 2>&1"))
+		return false;
+	strcpy(dir, "/tmp/xlb-health-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, 64, "%s/c.pem", dir);
+	snprintf(key, 64, "%s/k.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
+		 "-days 1 -keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
+	assert_int_equal(system(cmd), 0);
+	return true;
+}
+
+static void remove_cert(const char *dir, const char *cert, const char *key)
+{
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
 /* HTTPS against `openssl s_server -www` (HTTP/1.0, then close). */
 static void test_https(void **state)
 {
-	char dir[] = "/tmp/xlb-health-XXXXXX", cmd[512], cert[64], key[64];
+	char dir[23], cert[64], key[64];
 	char portarg[32];
 	struct loop *loop;
 	struct changes ch = { 0 };
@@ -1436,17 +1470,8 @@ static void test_https(void **state)
 	int fd, up = 0;
 
 	(void)state;
-	if (system("command -v openssl >/dev/null 2>&1"))
+	if (!make_cert(dir, cert, key))
 		skip();
-	assert_non_null(mkdtemp(dir));
-	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
-	snprintf(key, sizeof(key), "%s/k.pem", dir);
-	snprintf(cmd, sizeof(cmd),
-		 "openssl req -x509 -newkey ec -pkeyopt "
-		 "ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost "
-		 "-days 1 -keyout %s -out %s >/dev/null 2>&1",
-		 key, cert);
-	assert_int_equal(system(cmd), 0);
 	fd = bound_socket(false, &port);
 	close(fd);
 	snprintf(portarg, sizeof(portarg), "127.0.0.1:%u", port);
@@ -1475,6 +1500,7 @@ static void test_https(void **state)
 	}
 	if (!up) {
 		srv_fork_kill(pid);
+		remove_cert(dir, cert, key);
 		skip();
 	}
 
@@ -1502,9 +1528,342 @@ static void test_https(void **state)
 	loop_free(loop);
 
 	srv_fork_kill(pid);
-	unlink(cert);
-	unlink(key);
-	rmdir(dir);
+	remove_cert(dir, cert, key);
+}
+
+/* gRPC against a real grpcio server (tests/unit/grpc_health_server.py) */
+
+struct grpc_srv {
+	pid_t pid;
+	int in, out;		/* its stdin and stdout */
+	__u16 port;
+};
+
+/* A python3 that imports grpc (Debian's: a python3 earlier in PATH may
+ * not see its packages), or NULL. */
+static const char *grpc_python(void)
+{
+	static const char *const cands[] = { "/usr/bin/python3", "python3" };
+	static int found = -2;
+	char cmd[128];
+
+	if (found == -2) {
+		found = -1;
+		for (int i = 0; i < 2 && found < 0; i++) {
+			snprintf(cmd, sizeof(cmd),
+				 "%s -c 'import grpc' >/dev/null 2>&1",
+				 cands[i]);
+			if (!system(cmd))
+				found = i;
+		}
+	}
+	return found >= 0 ? cands[found] : NULL;
+}
+
+/* Reads one line from fd within ms; false on EOF or timeout. */
+static bool read_line(int fd, char *buf, size_t len, int ms)
+{
+	uint64_t end = loop_now_ns() + (uint64_t)ms * MS;
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = loop_now_ns();
+
+		if (now >= end ||
+		    poll(&pfd, 1, (int)((end - now) / MS) + 1) <= 0)
+			return false;
+		if (read(fd, buf + n, 1) != 1)
+			return false;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return true;
+}
+
+/* Starts the server with SERVICE=STATUS arguments (NULL-terminated) on
+ * an ephemeral port of 127.0.0.1, over TLS when cert is set. Skips the
+ * test without grpcio. Forked before the test starts any check. */
+static void grpc_srv_start(struct grpc_srv *g, const char *cert,
+			   const char *key, const char *const *statuses)
+{
+	char dir[256], script[512], line[64];
+	const char *argv[24];
+	const char *py = grpc_python();
+	int in[2], out[2], n = 0;
+	unsigned int port;
+
+	if (!py) {
+		print_message("python3 grpc missing: apt-get install "
+			      "python3-grpcio (scripts/install-deps.sh)\n");
+		skip();
+	}
+	snprintf(dir, sizeof(dir), "%s", __FILE__);
+	snprintf(script, sizeof(script), "%s/grpc_health_server.py",
+		 dirname(dir));
+	assert_int_equal(access(script, R_OK), 0);
+	argv[n++] = py;
+	argv[n++] = script;
+	argv[n++] = "0";
+	if (cert) {
+		argv[n++] = "--tls";
+		argv[n++] = cert;
+		argv[n++] = key;
+	}
+	for (int i = 0; statuses[i] && n < 23; i++)
+		argv[n++] = statuses[i];
+	argv[n] = NULL;
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	g->pid = fork();
+	assert_true(g->pid >= 0);
+	if (!g->pid) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (!getenv("XLB_DEBUG")) {
+			int null = open("/dev/null", O_WRONLY);
+
+			dup2(null, 2);
+		}
+		alarm(60);	/* bounded even if the test dies */
+		execvp(py, (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	g->in = in[1];
+	g->out = out[0];
+	if (!read_line(g->out, line, sizeof(line), 20000) ||
+	    sscanf(line, "PORT %u", &port) != 1)
+		fail_msg("grpc server did not start");
+	g->port = (__u16)port;
+}
+
+/* "SERVICE=STATUS" or "-SERVICE", applied when this returns. */
+static void grpc_srv_set(struct grpc_srv *g, const char *cmd)
+{
+	char line[16];
+
+	assert_int_equal(write(g->in, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	assert_int_equal(write(g->in, "\n", 1), 1);
+	assert_true(read_line(g->out, line, sizeof(line), 5000));
+	assert_string_equal(line, "OK");
+}
+
+static void grpc_srv_kill(struct grpc_srv *g)
+{
+	if (g->pid <= 0)
+		return;
+	kill(g->pid, SIGKILL);
+	waitpid(g->pid, NULL, 0);
+	close(g->in);
+	close(g->out);
+	g->pid = 0;
+}
+
+static void grpc_params(struct hc_params *p, __u16 port, const char *service,
+			__u32 interval_ms, __u32 timeout_ms)
+{
+	params(p, HC_GRPC, port, interval_ms, timeout_ms);
+	snprintf(p->service, sizeof(p->service), "%s", service);
+}
+
+/* Each answer a server can give, and a service's status flipping. */
+static void test_grpc_statuses(void **state)
+{
+	static const char *const statuses[] = {
+		"=SERVING",	 "api=SERVING", "db=NOT_SERVING",
+		"old=UNKNOWN", "w=SERVICE_UNKNOWN", NULL,
+	};
+	static const struct {
+		const char *service;
+		const char *reason;	/* NULL: stays up */
+	} cases[] = {
+		{ "", NULL },
+		{ "api", NULL },
+		{ "db", "grpc NOT_SERVING" },
+		{ "nosuch", "grpc status 5 (NOT_FOUND)" },
+		{ "old", "grpc UNKNOWN" },
+		{ "w", "grpc SERVICE_UNKNOWN" },
+	};
+#define N_GRPC_CASES (sizeof(cases) / sizeof(cases[0]))
+	struct changes ch[N_GRPC_CASES] = { 0 };
+	struct health_target *t[N_GRPC_CASES];
+	struct grpc_srv g;
+	struct health_stats s;
+	struct hc_params p;
+	struct loop *loop;
+
+	(void)state;
+	grpc_srv_start(&g, NULL, NULL, statuses);
+	loop = loop_new();
+	for (size_t i = 0; i < N_GRPC_CASES; i++) {
+		grpc_params(&p, g.port, cases[i].service, 20, 1000);
+		p.fall = 2;
+		t[i] = start(loop, &p, false, &ch[i]);
+	}
+	for (size_t i = 0; i < N_GRPC_CASES; i++) {
+		if (cases[i].reason)
+			assert_true(wait_changes(loop, &ch[i], 1, 5000));
+		else
+			assert_true(wait_probes(loop, t[i], 5, 5000));
+	}
+	for (size_t i = 0; i < N_GRPC_CASES; i++) {
+		health_get_stats(t[i], &s);
+		if (!cases[i].reason) {
+			assert_int_equal(ch[i].n, 0);
+			assert_int_equal(s.state, HC_UP);
+			assert_int_equal(s.failures, 0);
+			assert_string_equal(s.last_reason, "ok");
+			assert_true(s.latency_p50_ns > 0);
+			continue;
+		}
+		assert_int_equal(ch[i].n, 1);
+		assert_int_equal(ch[i].state[0], HC_DOWN);
+		assert_string_equal(ch[i].reason[0], cases[i].reason);
+		assert_int_equal(s.last_result, HC_R_BAD_STATUS);
+		assert_int_equal(s.failures, s.probes);
+	}
+
+	/* db recovers, api goes down, the whole server stays up */
+	grpc_srv_set(&g, "db=SERVING");
+	grpc_srv_set(&g, "api=NOT_SERVING");
+	assert_true(wait_changes(loop, &ch[2], 2, 5000));
+	assert_int_equal(ch[2].state[1], HC_UP);
+	assert_string_equal(ch[2].reason[1], "ok");
+	assert_true(wait_changes(loop, &ch[1], 1, 5000));
+	assert_string_equal(ch[1].reason[0], "grpc NOT_SERVING");
+	assert_int_equal(ch[0].n, 0);
+	for (size_t i = 0; i < N_GRPC_CASES; i++)
+		health_stop(t[i]);
+	loop_free(loop);
+	grpc_srv_kill(&g);
+#undef N_GRPC_CASES
+}
+
+/* The server process dies: the held HTTP/2 connection closes, and the
+ * refusals that follow take the backend down long before the interval. */
+static void test_grpc_kill_process(void **state)
+{
+	static const char *const statuses[] = { "=SERVING", NULL };
+	struct changes ch = { 0 };
+	struct health_target *t;
+	struct health_stats s;
+	struct hc_params p;
+	struct grpc_srv g;
+	struct loop *loop;
+	uint64_t t0;
+
+	(void)state;
+	grpc_srv_start(&g, NULL, NULL, statuses);
+	loop = loop_new();
+	grpc_params(&p, g.port, "", 10000, 1000);
+	t = start(loop, &p, false, &ch);
+	assert_true(wait_probes(loop, t, 1, 5000));
+	run_for(loop, 200);	/* nothing on the idle connection wakes us */
+	assert_int_equal(probes_of(t), 1);
+	assert_int_equal(ch.n, 0);
+	t0 = loop_now_ns();
+	grpc_srv_kill(&g);
+	assert_true(wait_changes(loop, &ch, 1, 2000));
+	printf("%s: down %.2f ms after the kill (interval 10 s)\n",
+	       __func__, (loop_now_ns() - t0) / 1e6);
+	assert_int_equal(ch.state[0], HC_DOWN);
+	assert_string_equal(ch.reason[0], "refused");
+	health_get_stats(t, &s);
+	assert_int_equal(s.probes, 4);
+	assert_int_equal(s.failures, 3);
+	health_stop(t);
+	loop_free(loop);
+}
+
+/* Not a gRPC server: an HTTP/1.1 one, and a closed port. */
+static void test_grpc_wrong_server(void **state)
+{
+	struct loop *loop = loop_new();
+	struct changes ch1 = { 0 }, ch2 = { 0 };
+	struct health_target *t1, *t2;
+	struct health_stats s;
+	struct hc_params p;
+	struct srv srv;
+	__u16 port;
+	int fd = bound_socket(false, &port);
+
+	(void)state;
+	assert_true(srv_start(&srv, loop, true, false));
+	grpc_params(&p, srv.port, "", 20, 500);
+	p.fall = 1;
+	t1 = start(loop, &p, false, &ch1);
+	grpc_params(&p, port, "", 10000, 500);
+	t2 = start(loop, &p, false, &ch2);
+	assert_true(wait_changes(loop, &ch1, 1, 2000));
+	assert_true(wait_changes(loop, &ch2, 1, 2000));
+	assert_int_equal(ch1.state[0], HC_DOWN);
+	health_get_stats(t1, &s);
+	assert_true(s.last_result != HC_R_OK);
+	assert_int_equal(ch2.state[0], HC_DOWN);
+	assert_string_equal(ch2.reason[0], "refused");
+	assert_int_equal(probes_of(t2), 3);
+	health_stop(t1);
+	health_stop(t2);
+	srv_kill(&srv);
+	close(fd);
+	loop_free(loop);
+}
+
+/* gRPC over TLS (ALPN h2), without and with certificate verification. */
+static void test_grpc_tls(void **state)
+{
+	static const char *const statuses[] = { "=SERVING", "db=NOT_SERVING",
+						NULL };
+	char dir[23], cert[64], key[64];
+	struct changes ch = { 0 }, ch2 = { 0 };
+	struct health_target *t;
+	struct health_stats s;
+	struct hc_params p;
+	struct grpc_srv g;
+	struct loop *loop;
+
+	(void)state;
+	if (!grpc_python() || !make_cert(dir, cert, key))
+		skip();
+	grpc_srv_start(&g, cert, key, statuses);
+	loop = loop_new();
+	grpc_params(&p, g.port, "", 20, 2000);
+	p.tls = true;
+	p.tls_verify = false;
+	t = start(loop, &p, false, &ch);
+	assert_true(wait_probes(loop, t, 3, 5000));
+	health_get_stats(t, &s);
+	assert_string_equal(s.last_reason, "ok");
+	assert_int_equal(s.failures, 0);
+	assert_int_equal(ch.n, 0);
+	health_stop(t);
+
+	strcpy(p.service, "db");
+	p.fall = 2;
+	t = start(loop, &p, false, &ch2);
+	assert_true(wait_changes(loop, &ch2, 1, 5000));
+	assert_string_equal(ch2.reason[0], "grpc NOT_SERVING");
+	health_stop(t);
+
+	/* verifying a self-signed certificate fails */
+	p.service[0] = '\0';
+	p.tls_verify = true;
+	strcpy(p.host, "localhost");
+	p.fall = 1;
+	t = start(loop, &p, false, &ch);
+	assert_true(wait_changes(loop, &ch, 1, 5000));
+	assert_int_equal(ch.state[0], HC_DOWN);
+	assert_true(!strncmp(ch.reason[0], "tls", 3));
+	health_get_stats(t, &s);
+	assert_int_equal(s.last_result, HC_R_TLS);
+	health_stop(t);
+	loop_free(loop);
+	grpc_srv_kill(&g);
+	remove_cert(dir, cert, key);
 }
 
 int main(void)
@@ -1537,6 +1896,10 @@ int main(void)
 		cmocka_unit_test(test_http_stats_window),
 		cmocka_unit_test(test_http_many),
 		cmocka_unit_test(test_https),
+		cmocka_unit_test(test_grpc_statuses),
+		cmocka_unit_test(test_grpc_kill_process),
+		cmocka_unit_test(test_grpc_wrong_server),
+		cmocka_unit_test(test_grpc_tls),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
