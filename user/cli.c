@@ -77,6 +77,14 @@ static long long num(json_object *o, const char *key)
 						     : 0;
 }
 
+static double dbl(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v)
+						     : 0;
+}
+
 static void print_json(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(
@@ -84,7 +92,9 @@ static void print_json(json_object *o)
 					  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static void print_vips(json_object *resp, bool with_stats)
+/* The table of VIPs and backends; detail adds why each backend has its
+ * effective weight. */
+static void print_vips(json_object *resp, bool with_stats, bool detail)
 {
 	json_object *vips, *reasons;
 
@@ -115,10 +125,13 @@ static void print_vips(json_object *resp, bool with_stats)
 					 "%s %s, p99 %.1f ms", str(h, "check"),
 					 str(h, "last_reason"),
 					 num(h, "latency_p99_us") / 1e3);
-			printf("  %-28s %6lld %9lld %-9s %8lld %12lld  %s\n",
+			printf("  %-28s %6lld %9.1f %-9s %8lld %12lld  %s\n",
 			       str(b, "address"), num(b, "weight"),
-			       num(b, "effective_weight"), str(b, "state"),
+			       dbl(b, "effective_weight"), str(b, "state"),
 			       num(b, "flows"), num(b, "packets"), check);
+			if (detail)
+				printf("  %-28s weight: %s\n", "",
+				       str(b, "weight_why"));
 		}
 	}
 	if (with_stats && json_object_object_get_ex(resp, "reasons", &reasons)) {
@@ -147,7 +160,7 @@ static int show_or_stats(const char *cmd, int argc, char **argv)
 	if (cli.json)
 		print_json(resp);
 	else
-		print_vips(resp, !strcmp(cmd, "stats"));
+		print_vips(resp, !strcmp(cmd, "stats"), argc == 1);
 	json_object_put(resp);
 	return 0;
 }
@@ -263,7 +276,7 @@ int do_vip_list(int argc, char **argv)
 	if (cli.json)
 		print_json(resp);
 	else
-		print_vips(resp, false);
+		print_vips(resp, false, false);
 	json_object_put(resp);
 	return 0;
 }

@@ -503,25 +503,111 @@ static int get_u16(struct ctx *c, yaml_node_t *n, const char *field,
 	return err;
 }
 
-static int get_bool(struct ctx *c, yaml_node_t *n, const char *field,
-		    bool *out)
+/* A YAML boolean (true, yes, on, ...) into *out; -EINVAL, silently, for
+ * anything else. */
+static int bool_of(const yaml_node_t *n, bool *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes",
 					   "Yes", "YES", "on", "On", "ON" };
 	static const char *const no[] = { "false", "False", "FALSE", "no",
 					  "No", "NO", "off", "Off", "OFF" };
-	int err = want_scalar(c, n, field, "true or false");
 
-	if (err)
-		return err;
-	for (size_t i = 0; is_plain(n) && i < ARRAY_SIZE(yes); i++) {
+	if (n->type != YAML_SCALAR_NODE || !is_plain(n))
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcmp(sval(n), yes[i]) || !strcmp(sval(n), no[i])) {
 			*out = !strcmp(sval(n), yes[i]);
 			return 0;
 		}
 	}
+	return -EINVAL;
+}
+
+static int get_bool(struct ctx *c, yaml_node_t *n, const char *field,
+		    bool *out)
+{
+	int err = want_scalar(c, n, field, "true or false");
+
+	if (err)
+		return err;
+	if (!bool_of(n, out))
+		return 0;
 	return fail(c, n, field, "must be true or false, got %s",
 		    describe(c, n));
+}
+
+/* "10%", "12.5%", "0.1", "2": a decimal without sign or exponent, with
+ * an optional '%' (which divides it by 100). */
+static int parse_decimal(const char *s, double *v)
+{
+	double whole = 0, frac = 0, scale = 1;
+	const char *p = s;
+	int digits = 0;
+
+	for (; isdigit((unsigned char)*p); p++) {
+		if (++digits > 9)
+			return -ERANGE;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (!digits)
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		for (; isdigit((unsigned char)*p); p++) {
+			if (scale >= 1e9)
+				return -EINVAL;
+			frac = frac * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	*v = whole + frac / scale;
+	if (*p == '%') {
+		*v /= 100;
+		p++;
+	}
+	return *p ? -EINVAL : 0;
+}
+
+/* A share: "10%" or 0.1, within 0..1 (above 0 unless zero_ok). */
+static int get_fraction(struct ctx *c, yaml_node_t *n, const char *field,
+			bool zero_ok, double *out)
+{
+	double v;
+	int err = want_scalar(c, n, field, "a percentage (like 10%)");
+
+	if (err)
+		return err;
+	if (parse_decimal(sval(n), &v) == -EINVAL)
+		return fail(c, n, field, "must be a percentage like 10%% or a "
+			    "fraction like 0.1, got %s", describe(c, n));
+	if (v > 1 || (!zero_ok && !v))
+		return fail(c, n, field, "must be %s100%% (0..1), got %s",
+			    zero_ok ? "0%.." : "above 0% and at most ",
+			    describe(c, n));
+	*out = v;
+	return 0;
+}
+
+/* A number (a multiple: "2", "1.5", "150%"), within min..max. */
+static int get_decimal(struct ctx *c, yaml_node_t *n, const char *field,
+		       double min, double max, double *out)
+{
+	double v = 0;
+	int err = want_scalar(c, n, field, "a number");
+
+	if (err)
+		return err;
+	err = parse_decimal(sval(n), &v);
+	if (err == -EINVAL)
+		return fail(c, n, field, "must be a number like 2 or 1.5, got "
+			    "%s", describe(c, n));
+	if (err || v < min || v > max)
+		return fail(c, n, field, "must be %g..%g, got %s", min, max,
+			    describe(c, n));
+	*out = v;
+	return 0;
 }
 
 /* One of names[0..n-1]; writes the index. */
@@ -879,9 +965,13 @@ out:
 
 static const char *const vip_keys[] = {
 	"name", "address", "port", "protocol", "forwarding", "affinity",
-	"when_all_down", "table_size", "weighting", "health_check", "backends",
-	NULL,
+	"when_all_down", "table_size", "weighting", "weight_floor",
+	"weight_cap", "degrade_latency", "degrade_errors", "degrade_recovery",
+	"slow_start", "rebuild_threshold", "min_rebuild_interval",
+	"health_check", "backends", NULL,
 };
+
+static const char *const slow_start_keys[] = { "initial", "window", NULL };
 
 static const char *const backend_keys[] = {
 	"address", "weight", "port", "health_check", NULL,
@@ -1042,6 +1132,75 @@ static int default_name(struct ctx *c, struct xlb_cfg_vip *v)
 	return 0;
 }
 
+/* slow_start: { initial: 10%, window: 60s }, or on/off. */
+static int parse_slow_start(struct ctx *c, yaml_node_t *n, const char *base,
+			    struct weights_params *w)
+{
+	char f[FIELD_LEN];
+	struct map m = {};
+	struct kv *kv;
+	bool on;
+	int err;
+
+	if (n->type == YAML_SCALAR_NODE) {
+		if (bool_of(n, &on))
+			return fail(c, n, base, "must be a mapping like "
+				    "{ initial: 10%%, window: 60s }, or off; "
+				    "got %s", describe(c, n));
+		if (!on)
+			w->slow_start_window_ms = 0;
+		return 0;
+	}
+	err = map_collect(c, n, base, &m);
+	if (!err)
+		err = check_keys(c, &m, base, slow_start_keys);
+	join(f, base, "initial");
+	if (!err && (kv = map_get(&m, "initial")))
+		err = get_fraction(c, kv->val, f, false,
+				   &w->slow_start_initial);
+	join(f, base, "window");
+	if (!err && (kv = map_get(&m, "window")))
+		err = get_duration(c, kv->val, f, &w->slow_start_window_ms);
+	map_free(&m);
+	return err;
+}
+
+/* The dynamic weight keys of a VIP, into v->weights. */
+static int parse_weights(struct ctx *c, const struct map *m, const char *base,
+			 struct xlb_cfg_vip *v)
+{
+	struct weights_params *w = &v->weights;
+	char f[FIELD_LEN];
+	struct kv *kv;
+	__u32 ms;
+	int err = 0;
+
+#define W_FIELD(k) (join(f, base, k), (kv = map_get(m, k)) != NULL)
+	if (W_FIELD("weight_floor"))
+		err = get_fraction(c, kv->val, f, true, &w->floor);
+	if (!err && W_FIELD("weight_cap"))
+		err = get_decimal(c, kv->val, f, 1, WEIGHTS_MAX_CAP, &w->cap);
+	if (!err && W_FIELD("degrade_latency")) {
+		err = get_duration(c, kv->val, f, &ms);
+		if (!err)
+			w->degrade_latency_ns = (__u64)ms * 1000000;
+	}
+	if (!err && W_FIELD("degrade_errors"))
+		err = get_fraction(c, kv->val, f, true, &w->degrade_errors);
+	if (!err && W_FIELD("degrade_recovery"))
+		err = get_duration(c, kv->val, f, &w->degrade_recovery_ms);
+	if (!err && W_FIELD("slow_start"))
+		err = parse_slow_start(c, kv->val, f, w);
+	if (!err && W_FIELD("rebuild_threshold"))
+		err = get_fraction(c, kv->val, f, true, &w->rebuild_threshold);
+	if (!err && W_FIELD("min_rebuild_interval"))
+		err = get_duration(c, kv->val, f, &w->min_rebuild_interval_ms);
+#undef W_FIELD
+	w->mode = v->weighting == CFG_WEIGHTING_STATIC ? WEIGHTS_STATIC
+						       : WEIGHTS_DYNAMIC;
+	return err;
+}
+
 static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 		     struct xlb_cfg_vip *v, size_t *total_backends)
 {
@@ -1054,6 +1213,7 @@ static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 
 	v->line = (unsigned int)line_of(n);
 	v->table_size = XLB_DEFAULT_TABLE_SIZE;
+	weights_params_init(&v->weights);
 	err = hc_defaults(c, &v->health_check);
 	if (!err)
 		err = map_collect(c, n, base, &m);
@@ -1119,6 +1279,8 @@ static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 			       ARRAY_SIZE(weighting_names), &e);
 		v->weighting = e;
 	}
+	if (!err)
+		err = parse_weights(c, &m, base, v);
 	if (!err && VIP_FIELD("health_check"))
 		err = parse_hc(c, kv->val, f, &v->health_check);
 	if (err)
@@ -1357,7 +1519,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 	if (!err && (kv = map_get(&m, "metrics_listen"))) {
 		err = get_string(c, kv->val, "metrics_listen",
 				 &cfg->metrics_listen);
-		if (!err)
+		if (!err && cfg->metrics_listen[0])	/* "" = no metrics */
 			err = parse_listen(c, kv->val, "metrics_listen", cfg);
 	}
 	if (!err && (kv = map_get(&m, "flow_table_size")))

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "weights.h"
 #include "xlb_abi.h"
 
 #define XLB_CFG_DEFAULT_CONTROL_SOCKET "/run/xlb/xlb.sock"
@@ -40,7 +41,7 @@ enum cfg_weighting {
 	CFG_WEIGHTING_STATIC,	/* the configured weights, as written */
 };
 
-/* The first four match enum hc_type of health.h. */
+/* In the order of enum hc_type of health.h. */
 enum cfg_hc_type {
 	CFG_HC_NONE,
 	CFG_HC_TCP,
@@ -111,6 +112,12 @@ struct xlb_cfg_vip {
 	enum cfg_affinity affinity;
 	enum cfg_when_all_down when_all_down;
 	enum cfg_weighting weighting;
+	/* weight_floor, weight_cap, degrade_latency, degrade_errors,
+	 * degrade_recovery, slow_start, rebuild_threshold,
+	 * min_rebuild_interval: weights_params_init()'s defaults, the file's
+	 * values over them, and mode following weighting. Kept, but mostly
+	 * unused, with weighting: static (slow start still applies). */
+	struct weights_params weights;
 	__u32 table_size;	/* Maglev slots, prime, default 65537 */
 	struct xlb_cfg_hc health_check;	/* as written for the VIP; what
 					 * probes use is in each backend */
@@ -125,7 +132,7 @@ struct xlb_cfg {
 	size_t n_interfaces;
 	char *xdp_mode;		/* "auto" (default), "native" or "generic" */
 	char *control_socket;	/* default /run/xlb/xlb.sock */
-	char *metrics_listen;	/* "ADDR:PORT", default 127.0.0.1:9469 */
+	char *metrics_listen;	/* "ADDR:PORT" (127.0.0.1:9469); "" = off */
 	union xlb_addr metrics_addr;	/* metrics_listen parsed */
 	__u8 metrics_family;	/* 0 = all addresses (":PORT") */
 	__u16 metrics_port;	/* host order */

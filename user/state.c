@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "maglev.h"
 #include "state.h"
+#include "weights.h"
 
 enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 
@@ -26,6 +27,7 @@ enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 #define ACTIVE_FLOW_NS (10ULL * 1000000000ULL)
 #define DRAIN_CHECK_NS (1000000000ULL)
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
+#define WEIGHTS_PERIOD_NS (1000000000ULL)
 
 static const char *const state_names[] = {
 	[BE_UP] = "up", [BE_DOWN] = "down", [BE_DRAINING] = "draining",
@@ -46,6 +48,9 @@ struct backend {
 				 * drain timed out) */
 	bool drain_remove;	/* remove once drained */
 	__u64 drain_deadline_ns;	/* loop_now_ns() when drained anyway */
+	__u64 since_ms;		/* added or risen (slow start); 0 = long ago */
+	struct weights_state wst;	/* dynamic weights' memory */
+	struct weights_output wout;	/* the last computed weight and why */
 	struct health_target *hc;
 	struct hc_params hcp;	/* what hc runs with */
 	bool seen;		/* marked while applying a config */
@@ -54,6 +59,8 @@ struct backend {
 struct vip {
 	struct state *st;
 	struct hc_params hcp;	/* for backends added at run time */
+	struct weights_params wp;
+	struct weights_vip wv;
 	char name[64];
 	__u32 id;
 	struct xlb_vip_key key;
@@ -91,6 +98,7 @@ struct state {
 	struct adopted_backend *adopted_backends;
 	size_t n_adopted_backends;
 	uint64_t drain_timer;	/* runs while a backend drains */
+	uint64_t weights_timer;	/* recomputes effective weights */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
 };
@@ -110,6 +118,8 @@ struct backend_spec {
 	const struct hc_params *hcp;	/* NULL: the VIP's */
 };
 
+static void weights_tick(struct loop *loop, void *arg);
+
 struct state *state_new(struct dataplane *dp, struct loop *loop)
 {
 	struct state *st = calloc(1, sizeof(*st));
@@ -119,6 +129,8 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 	st->dp = dp;
 	st->loop = loop;
 	st->next_backend = 1;
+	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
+					   weights_tick, st);
 	return st;
 }
 
@@ -138,6 +150,8 @@ void state_free(struct state *st)
 		return;
 	if (st->drain_timer)
 		loop_del_timer(st->loop, st->drain_timer);
+	if (st->weights_timer)
+		loop_del_timer(st->loop, st->weights_timer);
 	for (size_t i = 0; i < st->n_vips; i++)
 		vip_free(st->vips[i]);
 	free(st->vips);
@@ -220,9 +234,11 @@ static __u32 alloc_vip_id(struct state *st, const struct xlb_vip_key *key)
 	return XLB_MAX_VIPS;
 }
 
+/* An id for a backend: the one a previous agent used for it (then
+ * *adopted is set, with its flags), else a free one. */
 static __u32 alloc_backend_id(struct state *st, __u32 vip_id,
 			      const union xlb_addr *addr, __u8 family,
-			      __u8 *adopted_flags)
+			      __u8 *adopted_flags, bool *adopted)
 {
 	for (size_t i = 0; i < st->n_adopted_backends; i++) {
 		struct adopted_backend *a = &st->adopted_backends[i];
@@ -230,6 +246,7 @@ static __u32 alloc_backend_id(struct state *st, __u32 vip_id,
 		if (a->be.vip_id == vip_id && a->be.family == family &&
 		    addr_eq(&a->be.addr, addr)) {
 			*adopted_flags = a->be.flags;
+			*adopted = true;
 			return a->id;
 		}
 	}
@@ -294,17 +311,75 @@ static __u64 backend_key(const struct backend *b)
 	return ((__u64)hi << 32) | lo;
 }
 
-/* Effective weight: what the table is built with. Draining and down
- * backends take no new flows. */
-static __u32 effective_weight(const struct backend *b)
+static __u64 now_ms(void)
 {
-	return b->state == BE_UP ? b->weight : 0;
+	return loop_now_ns() / 1000000ULL;
 }
 
-static int vip_rebuild(struct state *st, struct vip *v)
+/* Computes every backend's effective weight (weights.c) from its base
+ * weight, state and what its health checks measured. */
+static int vip_weigh(struct vip *v, __u64 now)
 {
+	size_t n = v->n_backends ? v->n_backends : 1;
+	struct weights_input *in = calloc(n, sizeof(*in));
+	struct weights_state *wst = calloc(n, sizeof(*wst));
+	struct weights_output *out = calloc(n, sizeof(*out));
+	char buf[XLB_ADDR_STRLEN];
+
+	if (!in || !wst || !out) {
+		free(in);
+		free(wst);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < v->n_backends; i++) {
+		struct backend *b = v->backends[i];
+		struct health_stats hs = { .success_ratio = 1 };
+
+		if (b->hc)
+			health_get_stats(b->hc, &hs);
+		in[i] = (struct weights_input){
+			.base = b->weight,
+			.up = b->healthy,
+			.draining = b->draining,
+			.latency_ewma_ns = hs.latency_ewma_ns,
+			.latency_p99_ns = hs.latency_p99_ns,
+			.error_ratio = 1 - hs.success_ratio,
+			.since_ms = b->since_ms,
+		};
+		wst[i] = b->wst;
+	}
+	weights_compute(&v->wp, in, wst, out, v->n_backends, now);
+	for (size_t i = 0; i < v->n_backends; i++) {
+		struct backend *b = v->backends[i];
+
+		b->wst = wst[i];
+		b->wout = out[i];
+		if (out[i].event == WEIGHTS_EV_DEGRADED)
+			pr_warn("vip %s: backend %s degraded: %s\n", v->name,
+				xlb_addr_str(&b->addr, b->family, buf,
+					     sizeof(buf)),
+				out[i].why);
+		else if (out[i].event == WEIGHTS_EV_RECOVERED)
+			pr_info("vip %s: backend %s recovering: %s\n", v->name,
+				xlb_addr_str(&b->addr, b->family, buf,
+					     sizeof(buf)),
+				out[i].why);
+	}
+	free(in);
+	free(wst);
+	free(out);
+	return 0;
+}
+
+/* Builds the VIP's Maglev table from the effective weights last computed
+ * and swaps it in. */
+static int vip_build(struct state *st, struct vip *v, __u64 now)
+{
+	struct weights_output *out;
+	struct weights_state *wst;
 	struct maglev_backend *mb;
-	size_t n = 0;
+	size_t n = v->n_backends ? v->n_backends : 1;
 	int err;
 
 	if (st->scratch_size < v->table_size) {
@@ -315,27 +390,90 @@ static int vip_rebuild(struct state *st, struct vip *v)
 		st->scratch = t;
 		st->scratch_size = v->table_size;
 	}
-	mb = calloc(v->n_backends ? v->n_backends : 1, sizeof(*mb));
-	if (!mb)
-		return -ENOMEM;
+	mb = calloc(n, sizeof(*mb));
+	wst = calloc(n, sizeof(*wst));
+	out = calloc(n, sizeof(*out));
+	if (!mb || !wst || !out) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (size_t i = 0; i < v->n_backends; i++) {
 		struct backend *b = v->backends[i];
 
-		mb[n++] = (struct maglev_backend){ .id = b->id,
-						   .weight = effective_weight(b),
-						   .key = backend_key(b) };
+		mb[i] = (struct maglev_backend){ .id = b->id,
+						 .weight = b->wout.effective,
+						 .key = backend_key(b) };
+		wst[i] = b->wst;
+		out[i] = b->wout;
 	}
-	err = maglev_build(mb, n, st->dpcfg.hash_seed, st->scratch,
-			   v->table_size);
-	free(mb);
+	err = maglev_build(mb, v->n_backends, st->dpcfg.hash_seed,
+			   st->scratch, v->table_size);
 	if (err && err != -ENOENT)
-		return err;
+		goto out;
 	if (err == -ENOENT)
 		pr_warn("vip %s: no backend up\n", v->name);
 	err = dataplane_set_table(st->dp, v->id, st->scratch, v->table_size);
-	if (!err)
-		v->rebuilds++;
+	if (err)
+		goto out;
+	v->rebuilds++;
+	weights_applied(&v->wv, wst, out, v->n_backends, now);
+	for (size_t i = 0; i < v->n_backends; i++)
+		v->backends[i]->wst = wst[i];
+out:
+	free(mb);
+	free(wst);
+	free(out);
 	return err;
+}
+
+/* A change that must reach the table now: weigh, then build. */
+static int vip_rebuild(struct state *st, struct vip *v)
+{
+	__u64 now = now_ms();
+	int err = vip_weigh(v, now);
+
+	return err ? err : vip_build(st, v, now);
+}
+
+/* Once a period: effective weights follow latency and errors, and the
+ * table is rebuilt only when weights_should_rebuild() says a share moved
+ * enough, for long enough, and not too soon after the last rebuild. */
+static void weights_tick(struct loop *loop, void *arg)
+{
+	struct state *st = arg;
+	__u64 now = now_ms();
+	char why[128];
+
+	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
+					   weights_tick, st);
+	for (size_t i = 0; i < st->n_vips; i++) {
+		struct vip *v = st->vips[i];
+		struct weights_output *out;
+		struct weights_state *wst;
+		size_t n = v->n_backends ? v->n_backends : 1;
+		bool rebuild;
+
+		if (vip_weigh(v, now))
+			continue;
+		wst = calloc(n, sizeof(*wst));
+		out = calloc(n, sizeof(*out));
+		for (size_t j = 0; wst && out && j < v->n_backends; j++) {
+			wst[j] = v->backends[j]->wst;
+			out[j] = v->backends[j]->wout;
+		}
+		rebuild = wst && out &&
+			  weights_should_rebuild(&v->wp, &v->wv, wst, out,
+						 v->n_backends, now, why,
+						 sizeof(why));
+		free(wst);
+		free(out);
+		if (!rebuild)
+			continue;
+		pr_debug("vip %s: weights moved (%s): rebuilding\n", v->name,
+			 why);
+		if (vip_build(st, v, now))
+			pr_warn("vip %s: table rebuild failed\n", v->name);
+	}
 }
 
 static int write_vip(struct state *st, const struct vip *v)
@@ -368,6 +506,7 @@ static struct vip *vip_upsert(struct state *st, const struct vip_spec *s)
 		}
 		st->vips[st->n_vips++] = v;
 		v->st = st;
+		weights_params_init(&v->wp);
 		health_params_init(&v->hcp);
 		v->hcp.type = HC_NONE;
 		pr_info("vip %s: added (id %u)\n", s->name, v->id);
@@ -412,6 +551,8 @@ static void backend_health_changed(void *arg, enum hc_state hs,
 	struct backend *b = arg;
 	char buf[XLB_ADDR_STRLEN];
 
+	if (hs == HC_UP && !b->healthy)
+		b->since_ms = now_ms();	/* risen: slow start again */
 	b->healthy = hs == HC_UP;
 	pr_info("vip %s: backend %s is %s (%s, %.1f ms)\n", b->vip->name,
 		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)),
@@ -447,6 +588,7 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 {
 	struct backend *b = backend_find(v, &s->addr, s->family), **arr;
 	char buf[XLB_ADDR_STRLEN];
+	bool adopted = false;
 	__u8 flags = 0;
 	int err;
 
@@ -468,14 +610,17 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 	b->addr = s->addr;
 	b->family = s->family;
 	b->weight = s->weight;
-	b->id = alloc_backend_id(st, v->id, &s->addr, s->family, &flags);
+	b->id = alloc_backend_id(st, v->id, &s->addr, s->family, &flags,
+				 &adopted);
 	if (!b->id) {
 		free(b);
 		errno = ENOSPC;
 		return NULL;
 	}
-	/* A backend a previous agent had down stays down until it rises. */
+	/* A backend a previous agent had down stays down until it rises;
+	 * one it had up is established: no slow start for it. */
 	b->healthy = !(flags & XLB_BACKEND_DOWN);
+	b->since_ms = adopted ? 0 : now_ms();
 	b->state = b->healthy ? BE_UP : BE_DOWN;
 	v->backends[v->n_backends++] = b;
 	write_backend(st, b);
@@ -635,7 +780,11 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
 	json_object_object_add(o, "effective_weight",
-			       json_object_new_int64(effective_weight(b)));
+			       json_object_new_double(b->wout.weight));
+	json_object_object_add(o, "weight_why",
+			       json_object_new_string(b->wout.why));
+	json_object_object_add(o, "slow_start",
+			       json_object_new_double(b->wout.slow_start));
 	json_object_object_add(o, "state",
 			       json_object_new_string(
 				       b->drained && b->state == BE_DRAINING
@@ -1067,6 +1216,7 @@ static int apply_vip(struct state *st, const struct xlb_cfg_vip *cv)
 	if (!v)
 		return -errno;
 	v->seen = true;
+	v->wp = cv->weights;
 	hc_from_config(&cv->health_check, &v->hcp);
 	if (!v->hcp.port)
 		v->hcp.port = cv->port;

@@ -126,6 +126,13 @@ static void test_sample(void **state)
 	assert_int_equal(dns->affinity, CFG_AFFINITY_SOURCE_IP);
 	assert_int_equal(dns->when_all_down, CFG_ALL_DOWN_PASS);
 	assert_int_equal(dns->weighting, CFG_WEIGHTING_STATIC);
+	assert_int_equal(dns->weights.mode, WEIGHTS_STATIC);
+	assert_int_equal(dns->weights.slow_start_window_ms, 0);
+	assert_int_equal(web->weights.mode, WEIGHTS_DYNAMIC);
+	assert_true(web->weights.floor == 0.10);
+	assert_true(web->weights.cap == 2.0);
+	assert_int_equal(web->weights.slow_start_window_ms, 60000);
+	assert_int_equal(web->weights.min_rebuild_interval_ms, 1000);
 	assert_int_equal(dns->table_size, 251);
 	assert_int_equal(config_vip_flags(dns),
 			 XLB_VIP_SRC_AFFINITY | XLB_VIP_PASS_ALL_DOWN);
@@ -178,6 +185,16 @@ static void test_defaults(void **state)
 	assert_int_equal(v->affinity, CFG_AFFINITY_NONE);
 	assert_int_equal(v->when_all_down, CFG_ALL_DOWN_DROP);
 	assert_int_equal(v->weighting, CFG_WEIGHTING_DYNAMIC);
+	assert_int_equal(v->weights.mode, WEIGHTS_DYNAMIC);
+	assert_true(v->weights.floor == 0.10);
+	assert_true(v->weights.cap == 2.0);
+	assert_true(v->weights.degrade_latency_ns == 500000000ULL);
+	assert_true(v->weights.degrade_errors == 0.05);
+	assert_int_equal(v->weights.degrade_recovery_ms, 20000);
+	assert_true(v->weights.slow_start_initial == 0.10);
+	assert_int_equal(v->weights.slow_start_window_ms, 60000);
+	assert_true(v->weights.rebuild_threshold == 0.05);
+	assert_int_equal(v->weights.min_rebuild_interval_ms, 1000);
 	assert_int_equal(v->table_size, 65537);
 	assert_int_equal(config_vip_flags(v), 0);
 
@@ -434,6 +451,50 @@ static const struct bad_case bad_cases[] = {
 	       "      - { address: 192.0.2.32 }\n",
 	  "t.yaml:8: vips[0].backends[1].health_check.port: required: the "
 	  "VIP serves every port" },
+	/* dynamic weights */
+	{ WEB "      []\n    weight_floor: 150%\n",
+	  "t.yaml:9: vips[0].weight_floor: must be 0%..100% (0..1), got "
+	  "'150%'" },
+	{ WEB "      []\n    weight_floor: 10\n",
+	  "t.yaml:9: vips[0].weight_floor: must be 0%..100% (0..1), got "
+	  "'10'" },
+	{ WEB "      []\n    weight_floor: ten%\n",
+	  "t.yaml:9: vips[0].weight_floor: must be a percentage like 10% or "
+	  "a fraction like 0.1, got 'ten%'" },
+	{ WEB "      []\n    weight_flor: 5%\n",
+	  "t.yaml:9: vips[0].weight_flor: unknown key (did you mean "
+	  "'weight_floor'?)" },
+	{ WEB "      []\n    weight_cap: 0.5\n",
+	  "t.yaml:9: vips[0].weight_cap: must be 1..10, got '0.5'" },
+	{ WEB "      []\n    weight_cap: 1e3\n",
+	  "t.yaml:9: vips[0].weight_cap: must be a number like 2 or 1.5, got "
+	  "'1e3'" },
+	{ WEB "      []\n    degrade_latency: 500\n",
+	  "t.yaml:9: vips[0].degrade_latency: must be a duration with a unit" },
+	{ WEB "      []\n    degrade_errors: -5%\n",
+	  "t.yaml:9: vips[0].degrade_errors: must be a percentage like 10%" },
+	{ WEB "      []\n    degrade_errors:\n",
+	  "t.yaml:9: vips[0].degrade_errors: must be a percentage (like 10%), "
+	  "got nothing" },
+	{ WEB "      []\n    degrade_recovery: 0s\n",
+	  "t.yaml:9: vips[0].degrade_recovery: must be at least 1ms" },
+	{ WEB "      []\n    slow_start: { initial: 0% }\n",
+	  "t.yaml:9: vips[0].slow_start.initial: must be above 0% and at most "
+	  "100% (0..1), got '0%'" },
+	{ WEB "      []\n    slow_start:\n      window: 1 minute\n",
+	  "t.yaml:10: vips[0].slow_start.window: must be a duration" },
+	{ WEB "      []\n    slow_start: { windw: 30s }\n",
+	  "t.yaml:9: vips[0].slow_start.windw: unknown key (did you mean "
+	  "'window'?)" },
+	{ WEB "      []\n    slow_start: 30s\n",
+	  "t.yaml:9: vips[0].slow_start: must be a mapping like { initial: "
+	  "10%, window: 60s }, or off; got '30s'" },
+	{ WEB "      []\n    slow_start: [10%, 60s]\n",
+	  "t.yaml:9: vips[0].slow_start: must be a mapping, got a list" },
+	{ WEB "      []\n    rebuild_threshold: 5 %\n",
+	  "t.yaml:9: vips[0].rebuild_threshold: must be a percentage" },
+	{ WEB "      []\n    min_rebuild_interval: 0ms\n",
+	  "t.yaml:9: vips[0].min_rebuild_interval: must be at least 1ms" },
 	/* merge keys */
 	{ WEB "      []\n    health_check: { <<: 5 }\n",
 	  "t.yaml:9: vips[0].health_check: '<<' must merge a mapping" },
@@ -738,6 +799,66 @@ static void test_backend_override(void **state)
 	config_free(cfg);
 }
 
+/* The dynamic weight keys, both spellings of shares. */
+static void test_weights_keys(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		HEAD "  - name: a\n"
+		     "    address: 203.0.113.10\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    weight_floor: 5%\n"
+		     "    weight_cap: 1.5\n"
+		     "    degrade_latency: 300ms\n"
+		     "    degrade_errors: 0.1\n"
+		     "    degrade_recovery: 1m\n"
+		     "    slow_start: { initial: 12.5%, window: 2m }\n"
+		     "    rebuild_threshold: 0.025\n"
+		     "    min_rebuild_interval: 2.5s\n"
+		     "  - name: b\n"
+		     "    address: 203.0.113.11\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    weighting: static\n"
+		     "    weight_floor: 0\n"
+		     "    weight_cap: 10\n"
+		     "    degrade_errors: 100%\n"
+		     "    slow_start: on\n"
+		     "  - name: c\n"
+		     "    address: 203.0.113.12\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    slow_start: { window: 5s }\n");
+	const struct weights_params *a = &config_vip_find(cfg, "a")->weights;
+	const struct weights_params *b = &config_vip_find(cfg, "b")->weights;
+	const struct weights_params *c = &config_vip_find(cfg, "c")->weights;
+
+	(void)state;
+	assert_int_equal(a->mode, WEIGHTS_DYNAMIC);
+	assert_true(a->floor == 0.05);
+	assert_true(a->cap == 1.5);
+	assert_true(a->degrade_latency_ns == 300000000ULL);
+	assert_true(a->degrade_errors == 0.1);
+	assert_int_equal(a->degrade_recovery_ms, 60000);
+	assert_true(a->slow_start_initial == 0.125);
+	assert_int_equal(a->slow_start_window_ms, 120000);
+	assert_true(a->rebuild_threshold == 0.025);
+	assert_int_equal(a->min_rebuild_interval_ms, 2500);
+
+	/* kept with static weighting, where only slow start is used */
+	assert_int_equal(b->mode, WEIGHTS_STATIC);
+	assert_true(b->floor == 0);
+	assert_true(b->cap == 10);
+	assert_true(b->degrade_errors == 1);
+	assert_int_equal(b->slow_start_window_ms, 60000);
+	assert_true(b->slow_start_initial == 0.10);
+
+	/* one key of the mapping: the other keeps its default */
+	assert_true(c->slow_start_initial == 0.10);
+	assert_int_equal(c->slow_start_window_ms, 5000);
+	config_free(cfg);
+}
+
 static void test_merge_keys(void **state)
 {
 	struct xlb_cfg *cfg = parse_ok(
@@ -817,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_vip),
 		cmocka_unit_test(test_all_ports_vip),
 		cmocka_unit_test(test_backend_override),
+		cmocka_unit_test(test_weights_keys),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_bomb),
 	};
