@@ -14,7 +14,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-I$(BUILD) -Ibpf
 CFLAGS ?= -g -O2
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Ibpf -Iuser -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcurl
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcurl -lmicrohttpd
 ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -41,7 +41,8 @@ XLB := $(BUILD)/xlb
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 TESTLOAD := $(BUILD)/tests/xlb-testload
-BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap
+BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap \
+	$(BUILD)/tests/xlb-failpoll
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 

@@ -18,8 +18,10 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <linux/magic.h>
 
 #include "addr.h"
@@ -30,6 +32,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 
 struct agent {
 	struct loop *loop;
@@ -37,6 +40,7 @@ struct agent {
 	struct ctl_server *ctl;
 	struct state *state;
 	struct ring_buffer *hints;
+	struct metrics *metrics;	/* NULL when off or not listening */
 	struct xlb_cfg *cfg;	/* the file config in force */
 	const char *config_path;
 	char pin_root[PATH_MAX];
@@ -348,6 +352,40 @@ static enum log_level level_of(const char *s, enum log_level dflt)
 	return dflt;
 }
 
+static json_object *metrics_snapshot(void *arg)
+{
+	struct agent *a = arg;
+	json_object *req = json_object_new_object(), *snap;
+
+	snap = req ? state_handle_request(a->state, "stats", req) : NULL;
+	json_object_put(req);
+	return snap;
+}
+
+/* /metrics on metrics_listen (read at start); failing to listen is not
+ * fatal: the data path matters more than its numbers. */
+static void start_metrics(struct agent *a)
+{
+	struct metrics_opts mo = {
+		.family = a->cfg->metrics_family,
+		.addr = a->cfg->metrics_addr,
+		.port = a->cfg->metrics_port,
+		.snapshot = metrics_snapshot,
+		.arg = a,
+		.info = { .version = XLB_VERSION,
+			  .xdp_mode = a->cfg->xdp_mode,
+			  .start_time = (__u64)time(NULL) },
+	};
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!a->cfg->metrics_listen[0])
+		return;
+	if (!bpf_obj_get_info_by_fd(dataplane_prog_fd(a->dp), &info, &len))
+		mo.info.prog_id = info.id;
+	a->metrics = metrics_start(a->loop, &mo);
+}
+
 int agent_run(const struct agent_opts *opts)
 {
 	struct agent a = { .sigfd = -1, .exit_code = 1 };
@@ -407,11 +445,13 @@ int agent_run(const struct agent_opts *opts)
 			strerror(errno));
 		goto out;
 	}
+	start_metrics(&a);
 	pr_info("agent ready: %zu VIPs, control socket %s\n",
 		a.cfg->n_vips, a.cfg->control_socket);
 	ret = loop_run(a.loop);
 	a.exit_code = ret ? 1 : 0;
 out:
+	metrics_stop(a.metrics);
 	ctl_close(a.ctl);
 	if (a.hints) {
 		loop_del_fd(a.loop, ring_buffer__epoll_fd(a.hints));

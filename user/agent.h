@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include "xlb_abi.h"
 
+#define XLB_VERSION "0.1.0"
 #define XLB_DEFAULT_CONFIG "/etc/xlb/xlb.yaml"
 #define XLB_PIN_ROOT "/sys/fs/bpf/xlb"
 

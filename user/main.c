@@ -13,8 +13,6 @@
 #include "dataplane.h"
 #include "log.h"
 
-#define XLB_VERSION "0.1.0"
-
 struct cmd {
 	const char *name;
 	int (*handler)(int argc, char **argv);

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Metrics rendering: families, labels and values from a stats snapshot,
+ * label escaping, backends without checks, the reasons split without
+ * duplicates, promtool's verdict, and metrics_listen "" meaning off. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "metrics.h"
+
+/* A snapshot as the "stats" command answers, with awkward names. */
+static const char snapshot[] =
+	"{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\","
+	"  \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
+	"  \"rebuilds\": 3, \"packets\": 120, \"bytes\": 9000,"
+	"  \"backends\": ["
+	"   {\"address\": \"192.0.2.11\", \"id\": 1, \"weight\": 100,"
+	"    \"effective_weight\": 80, \"state\": \"up\", \"flows\": 7,"
+	"    \"packets\": 100, \"bytes\": 8000,"
+	"    \"health\": {\"check\": \"http\", \"state\": \"up\","
+	"     \"last_result\": \"ok\", \"last_reason\": \"200\","
+	"     \"consecutive_failures\": 0, \"probes\": 50, \"failures\": 2,"
+	"     \"transitions\": 1, \"latency_ewma_us\": 1500,"
+	"     \"latency_p50_us\": 1200, \"latency_p99_us\": 250000,"
+	"     \"success_ratio\": 0.96}},"
+	"   {\"address\": \"192.0.2.12\", \"id\": 2, \"weight\": 5,"
+	"    \"effective_weight\": 0, \"state\": \"drained\", \"flows\": 0,"
+	"    \"packets\": 20, \"bytes\": 1000,"
+	"    \"health\": {\"check\": \"none\"}}]},"
+	" {\"name\": \"we\\\"ird\\\\na\\nme\", \"address\": \"2001:db8::1\","
+	"  \"port\": 0, \"protocol\": \"udp\", \"table_size\": 251,"
+	"  \"rebuilds\": 1, \"packets\": 0, \"bytes\": 0,"
+	"  \"backends\": ["
+	"   {\"address\": \"2001:db8::11\", \"id\": 3, \"weight\": 1,"
+	"    \"effective_weight\": 1, \"state\": \"sleeping\", \"flows\": 0,"
+	"    \"packets\": 0, \"bytes\": 0,"
+	"    \"health\": {\"check\": \"tcp\"}}]}],"
+	" \"reasons\": {\"fwd_tx\": 100, \"fwd_redirect\": 20,"
+	"  \"pass_not_vip\": 5, \"drop_malformed\": 1,"
+	"  \"icmp_too_big_sent\": 2, \"icmp_to_flow\": 0, \"flow_hit\": 90,"
+	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0}}";
+
+static const struct metrics_info info = {
+	.version = "0.1.0", .xdp_mode = "native", .prog_id = 42,
+	.start_time = 1700000000,
+};
+
+static char *render(void)
+{
+	json_object *snap = json_tokener_parse(snapshot);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	assert_non_null(snap);
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(metrics_render(snap, &info, out), 0);
+	fclose(out);
+	json_object_put(snap);
+	return buf;
+}
+
+/* The text has this exact line. */
+static void has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line))) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return;
+		p++;
+	}
+	print_error("missing line: %s\n", line);
+	fail();
+}
+
+static int count_prefix(const char *text, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	int count = 0;
+
+	for (const char *p = text; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		count += !strncmp(p, prefix, n);
+	}
+	return count;
+}
+
+static void test_families(void **state)
+{
+	char *t = render();
+
+	(void)state;
+	has_line(t, "# TYPE xlb_vip_packets_total counter");
+	has_line(t, "xlb_vip_packets_total{vip=\"web\"} 120");
+	has_line(t, "xlb_vip_bytes_total{vip=\"web\"} 9000");
+	has_line(t, "xlb_vip_table_rebuilds_total{vip=\"web\"} 3");
+	has_line(t, "xlb_vip_info{vip=\"web\",address=\"203.0.113.10\","
+		    "port=\"80\",protocol=\"tcp\"} 1");
+	has_line(t, "# TYPE xlb_backend_packets_total counter");
+	has_line(t, "xlb_backend_packets_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 100");
+	has_line(t, "xlb_backend_bytes_total{vip=\"web\","
+		    "backend=\"192.0.2.12\"} 1000");
+	has_line(t, "xlb_backend_flows{vip=\"web\",backend=\"192.0.2.11\"} 7");
+	has_line(t, "# TYPE xlb_backend_flows gauge");
+	has_line(t, "xlb_backend_weight{vip=\"web\",backend=\"192.0.2.11\"} "
+		    "100");
+	has_line(t, "xlb_backend_effective_weight{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 80");
+	has_line(t, "xlb_backend_state{vip=\"web\",backend=\"192.0.2.11\","
+		    "state=\"up\"} 1");
+	has_line(t, "xlb_backend_state{vip=\"web\",backend=\"192.0.2.11\","
+		    "state=\"down\"} 0");
+	has_line(t, "xlb_backend_state{vip=\"web\",backend=\"192.0.2.12\","
+		    "state=\"drained\"} 1");
+	has_line(t, "xlb_backend_check_probes_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 50");
+	has_line(t, "xlb_backend_check_failures_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 2");
+	has_line(t, "xlb_backend_state_transitions_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 1");
+	has_line(t, "xlb_backend_check_up{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 1");
+	has_line(t, "xlb_backend_check_last_result{vip=\"web\","
+		    "backend=\"192.0.2.11\",check=\"http\",result=\"ok\"} 1");
+	has_line(t, "xlb_backend_check_success_ratio{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 0.96");
+	has_line(t, "# TYPE xlb_backend_check_latency_seconds summary");
+	has_line(t, "xlb_backend_check_latency_seconds{vip=\"web\","
+		    "backend=\"192.0.2.11\",quantile=\"0.5\"} 0.0012");
+	has_line(t, "xlb_backend_check_latency_seconds{vip=\"web\","
+		    "backend=\"192.0.2.11\",quantile=\"0.99\"} 0.25");
+	has_line(t, "xlb_backend_check_latency_ewma_seconds{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 0.0015");
+	has_line(t, "xlb_agent_info{version=\"0.1.0\",program_id=\"42\","
+		    "xdp_mode=\"native\"} 1");
+	has_line(t, "xlb_agent_start_time_seconds 1700000000");
+	/* a backend without a checker has no check series */
+	assert_int_equal(count_prefix(t, "xlb_backend_check_probes_total{"), 1);
+	assert_int_equal(count_prefix(t, "xlb_backend_check_latency_seconds{"),
+			 2);
+	free(t);
+}
+
+static void test_reasons(void **state)
+{
+	char *t = render();
+
+	(void)state;
+	has_line(t, "xlb_packets_total{action=\"forward\",reason=\"fwd_tx\"} "
+		    "100");
+	has_line(t, "xlb_packets_total{action=\"pass\","
+		    "reason=\"pass_not_vip\"} 5");
+	has_line(t, "xlb_packets_total{action=\"drop\","
+		    "reason=\"drop_malformed\"} 1");
+	has_line(t, "xlb_packets_total{action=\"reply\","
+		    "reason=\"icmp_too_big_sent\"} 2");
+	has_line(t, "xlb_flow_events_total{event=\"hit\"} 90");
+	has_line(t, "xlb_flow_events_total{event=\"miss\"} 30");
+	has_line(t, "xlb_flow_events_total{event=\"reschedule\"} 0");
+	has_line(t, "xlb_datapath_events_total{event=\"icmp_to_flow\"} 0");
+	has_line(t, "xlb_datapath_events_total{event=\"frag_first\"} 0");
+	/* each reason in exactly one family: verdicts sum to packets */
+	assert_int_equal(count_prefix(t, "xlb_packets_total{"), 5);
+	assert_int_equal(count_prefix(t, "xlb_flow_events_total{"), 3);
+	assert_int_equal(count_prefix(t, "xlb_datapath_events_total{"), 2);
+	free(t);
+}
+
+static void test_escaping(void **state)
+{
+	char *t = render();
+
+	(void)state;
+	/* the name is: we"ird\na<newline>me */
+	has_line(t, "xlb_vip_packets_total{vip=\"we\\\"ird\\\\na\\nme\"} 0");
+	/* a state this renderer does not know still shows, as 1 */
+	has_line(t, "xlb_backend_state{vip=\"we\\\"ird\\\\na\\nme\","
+		    "backend=\"2001:db8::11\",state=\"sleeping\"} 1");
+	has_line(t, "xlb_backend_state{vip=\"we\\\"ird\\\\na\\nme\","
+		    "backend=\"2001:db8::11\",state=\"up\"} 0");
+	assert_int_equal(count_prefix(t, "# TYPE xlb_backend_state "), 1);
+	assert_int_equal(count_prefix(t, "# HELP xlb_backend_state "), 1);
+	free(t);
+}
+
+/* promtool (Debian's prometheus) parses and lints the page: silent and
+ * 0 when everything is right. */
+static void test_promtool(void **state)
+{
+	char cmd[] = "promtool check metrics >/dev/null 2>&1";
+	char *t;
+	FILE *p;
+
+	(void)state;
+	if (system("command -v promtool >/dev/null 2>&1")) {
+		print_message("promtool not installed: not checked\n");
+		skip();
+	}
+	t = render();
+	p = popen(cmd, "w");
+	assert_non_null(p);
+	fputs(t, p);
+	assert_int_equal(pclose(p), 0);
+	free(t);
+}
+
+static void test_listen_off(void **state)
+{
+	struct xlb_cfg *cfg = NULL;
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(config_parse_string("interfaces: [eth0]\n"
+					     "metrics_listen: \"\"\n",
+					     "t.yaml", &cfg, err, sizeof(err)),
+			 0);
+	assert_string_equal(cfg->metrics_listen, "");
+	config_free(cfg);
+	cfg = NULL;
+	assert_int_equal(config_parse_string("interfaces: [eth0]\n"
+					     "metrics_listen: \"[::1]:9469\"\n",
+					     "t.yaml", &cfg, err, sizeof(err)),
+			 0);
+	assert_int_equal(cfg->metrics_family, XLB_FAMILY_V6);
+	assert_int_equal(cfg->metrics_port, 9469);
+	config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_promtool),
+		cmocka_unit_test(test_listen_off),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
