@@ -47,3 +47,8 @@ fi
 mkdir -p docs
 cp "$out" docs/bench.md
 echo "written to docs/bench.md"
+
+# ---- failover: faults on backends under real traffic in namespaces ----
+# (tests/bench/failover.sh: p50/p99 of detection and of the last packet
+# forwarded to the faulted backend; its table goes to docs/failover.md)
+tests/bench/failover.sh "$BUILD"

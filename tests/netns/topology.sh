@@ -144,3 +144,23 @@ fetch_many() {
 			echo FAIL
 	done
 }
+
+# be_link_down I: silences beI: its link goes down, so nothing reaches it
+# and nothing it sends leaves: no RST, no ICMP, probes just time out.
+be_link_down() {
+	ip -n "$(ns_name "be$1")" link set eth0 down
+}
+
+# be_link_up I: undoes be_link_down. A link going down takes its IPv4
+# routes, IPv6 addresses and neighbour entries with it: they come back.
+be_link_up() {
+	local i=$1 be="be$1" mac
+	mac=$(mac_of lb "lb$i")
+	ip -n "$(ns_name "$be")" link set eth0 up || return 1
+	ip -n "$(ns_name "$be")" addr replace "$(be_addr6 "$i")" \
+		peer "$(gw_addr6 "$i")/128" dev eth0 nodad
+	ip -n "$(ns_name "$be")" route replace default via "$(gw_addr4 "$i")"
+	ip -n "$(ns_name "$be")" -6 route replace default via "$(gw_addr6 "$i")"
+	neigh "$be" eth0 "$(gw_addr4 "$i")" "$mac"
+	neigh "$be" eth0 "$(gw_addr6 "$i")" "$mac"
+}

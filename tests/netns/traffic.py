@@ -8,9 +8,11 @@ import argparse
 import errno
 import json
 import os
+import random
 import selectors
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -48,6 +50,7 @@ class TCPServer(socketserver.ThreadingTCPServer):
     address_family = socket.AF_INET6
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 128    # listen backlog (the default 5 overflows)
 
 
 def serve(args):
@@ -105,7 +108,8 @@ def longlived(args):
     """Holds N connections for the given seconds, sending a numbered line
     on each every interval and checking the echo. Prints the backend of
     each and any error; exits 1 on the first broken connection. Stops
-    early when the stop file appears.
+    early when the stop file appears. With --each NAME..., N connections
+    to each named backend (others are closed as they come).
 
     With --keep-going a broken connection is reported and dropped, the
     others go on: one line {"conn", "backend", "outcome", "t"} per broken
@@ -113,13 +117,26 @@ def longlived(args):
     error; t: wall clock), and at the end the outcome of every
     connection ("ok" for the survivors)."""
     socks, names = [], []
-    for _ in range(args.n):
+    want = len(args.each) * args.n if args.each else args.n
+    for _ in range(want * 50 if args.each else want):
+        if len(socks) == want:
+            break
         s = socket.create_connection((args.vip, args.port), timeout=2)
         s.settimeout(args.recv_timeout)
         f = s.makefile("rb")
-        names.append(f.readline().decode().strip())
+        name = f.readline().decode().strip()
+        if args.each and (name not in args.each or
+                          names.count(name) == args.n):
+            f.close()
+            s.close()
+            continue
+        names.append(name)
         socks.append((s, f))
     print(json.dumps({"backends": names}), flush=True)
+    if len(socks) < want:
+        print(json.dumps({"error": "not %d on each of %s" %
+                          (args.n, args.each)}), flush=True)
+        return 1
     if args.ready:
         open(args.ready, "w").close()
     outcomes = ["ok"] * len(socks)
@@ -149,6 +166,7 @@ def longlived(args):
                 outcome = "eof" if back == b"" else "mismatch"
             if back != line:
                 outcomes[i] = outcome
+                f.close()
                 s.close()
                 print(json.dumps({"conn": i, "backend": names[i],
                                   "outcome": outcome, "seq": seq,
@@ -224,37 +242,53 @@ def stream(args):
     return 0
 
 
+def tcp_syn(src, dst, sport, dport, seq):
+    """A bare TCP SYN header (no options) with its checksum."""
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02,
+                      65535, 0, 0)
+    data = (socket.inet_aton(src) + socket.inet_aton(dst) +
+            struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(hdr)) + hdr)
+    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return hdr[:16] + struct.pack("!H", ~total & 0xffff) + hdr[18:]
+
+
 def syns(args):
-    """Connection attempts at a steady rate, each abandoned right after
-    its SYN (non-blocking connect, then close): a dense stream of new
-    flows for the failover benchmark. The source rotates over the given
-    addresses and ports 1024-65535, so no 4-tuple repeats (and none hits
-    a flow entry left by an earlier one) for 64512 x addresses attempts.
-    Prints the number sent and the errors."""
+    """Bare SYNs at a steady rate from a raw socket (IPv4): a dense stream
+    of new flows for the failover benchmark that costs the backends no
+    connection (the client's own stack resets their SYN-ACKs, having no
+    socket for them). The source rotates over the given addresses and
+    ports 1024-65535, so no 4-tuple repeats (and none hits a flow entry
+    an earlier one left) within 64512 x addresses SYNs. Prints the
+    number sent and the send errors."""
+    raws = []
+    for src in args.src:
+        r = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                          socket.IPPROTO_TCP)
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r.bind((src, 0))
+        raws.append(r)
     sent = errs = 0
     start = time.monotonic()
     deadline = start + args.seconds
-    n_src = len(args.src)
     i = args.first
     while time.monotonic() < deadline and not os.path.exists(args.stop):
         due = int((time.monotonic() - start) * args.rate)
         while sent + errs < due:
-            src = args.src[i % n_src]
-            port = 1024 + (i // n_src) % 64512
+            k = i % len(raws)
+            port = 1024 + (i // len(raws)) % 64512
             i += 1
-            with socket.socket(family_of(args.vip), socket.SOCK_STREAM) as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.setblocking(False)
-                try:
-                    s.bind((src, port))
-                    err = s.connect_ex((args.vip, args.port))
-                except OSError:
-                    err = -1
-            if err in (0, errno.EINPROGRESS):
+            syn = tcp_syn(args.src[k], args.vip, port, args.port,
+                          random.getrandbits(32))
+            try:
+                raws[k].sendto(syn, (args.vip, 0))
                 sent += 1
-            else:
+            except OSError:
                 errs += 1
-        time.sleep(0.0005)
+        time.sleep(0.0002)
+    for r in raws:
+        r.close()
     print(json.dumps({"sent": sent, "errors": errs, "next": i}), flush=True)
     return 0
 
@@ -287,6 +321,7 @@ def main():
     ll.add_argument("--ready")
     ll.add_argument("--recv-timeout", type=float, default=2)
     ll.add_argument("--keep-going", action="store_true")
+    ll.add_argument("--each", nargs="+", metavar="NAME")
     ll.set_defaults(fn=longlived)
     st = sub.add_parser("stream")
     st.add_argument("vip")
