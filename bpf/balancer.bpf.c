@@ -265,12 +265,16 @@ static __always_inline __u32 maglev_pick(__u32 vip_id, __u32 hash,
 /* A SYN for a flow we already sent on: the client did not get an answer
  * and retries. Counted, and the agent is told so it probes the backend
  * now instead of at its next interval. */
-static __always_inline void hint_syn_retry(__u32 backend_id)
+static __always_inline void hint_syn_retry(__u32 backend_id, __u64 now)
 {
 	struct xlb_hint hint = { .backend_id = backend_id,
 				 .reason = XLB_FLOW_SYN_RETRY };
+	__u64 *last = bpf_map_lookup_elem(&hint_last, &backend_id);
 
 	count_reason(XLB_FLOW_SYN_RETRY);
+	if (!last || now - *last < XLB_HINT_GAP_NS)
+		return;
+	*last = now;
 	bpf_ringbuf_output(&hints, &hint, sizeof(hint), 0);
 }
 
@@ -293,7 +297,7 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 		if (pkt->key.proto == IPPROTO_TCP &&
 		    (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
 			    TCP_FLAG_SYN)
-			hint_syn_retry(flow->backend_id);
+			hint_syn_retry(flow->backend_id, now);
 		return flow->backend_id;
 	}
 

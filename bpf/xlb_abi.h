@@ -22,6 +22,8 @@
 #define XLB_MAX_TABLE_SIZE 1048573	/* largest prime below 2^20 */
 /* Slots probed after the hashed one when that backend is flagged down. */
 #define XLB_DOWN_PROBES 16
+/* A backend is hinted to the agent at most this often per CPU (ns). */
+#define XLB_HINT_GAP_NS 10000000ULL
 /* last_seen in a flow entry is refreshed at most this often (ns). */
 #define XLB_FLOW_TOUCH_NS 1000000000ULL
 

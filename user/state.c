@@ -554,10 +554,11 @@ static void backend_health_changed(void *arg, enum hc_state hs,
 	if (hs == HC_UP && !b->healthy)
 		b->since_ms = now_ms();	/* risen: slow start again */
 	b->healthy = hs == HC_UP;
+	/* the maps first: logging may block on syslog */
+	backend_refresh(b->vip->st, b);
 	pr_info("vip %s: backend %s is %s (%s, %.1f ms)\n", b->vip->name,
 		xlb_addr_str(&b->addr, b->family, buf, sizeof(buf)),
 		b->healthy ? "up" : "down", reason, latency_ns / 1e6);
-	backend_refresh(b->vip->st, b);
 }
 
 /* (Re)starts the health checker when its parameters changed. */

@@ -81,6 +81,15 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } hints SEC(".maps");
 
+/* backend id -> when it was last hinted (per CPU): bounds the hints a
+ * client repeating SYNs can cause. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} hint_last SEC(".maps");
+
 /* Counters: per VIP, per backend, per reason. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
