@@ -15,19 +15,9 @@ XLB_PREFIX="xlbdemo$$"
 
 [ "$(id -u)" -eq 0 ] || { echo "make demo needs root" >&2; exit 1; }
 TMP=$(mktemp -d /tmp/xlb-demo.XXXXXX)
-AGENT_PID=
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap agent_cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
 # spread N: N requests to the VIP, one connection each; counts answers.
 spread() {
@@ -63,13 +53,7 @@ say "agent config"
 cat "$TMP/xlb.yaml"
 
 say "starting xlb agent in lb"
-in_ns lb "$BUILD/xlb" agent -c "$TMP/xlb.yaml" --pin-dir "$BPFFS/xlb" \
-	>"$TMP/agent.log" 2>&1 &
-AGENT_PID=$!
-for ((t = 0; t < 50; t++)); do
-	[ -S "$TMP/xlb.sock" ] && break
-	sleep 0.1
-done
+agent_start || exit 1
 sed 's/^/   agent: /' "$TMP/agent.log"
 xlb show || exit 1
 

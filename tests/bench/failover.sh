@@ -29,19 +29,9 @@ SYN_RATE=5000	# bare SYNs a second: the dense stream the timing rests on
 CONN_RATE=200	# real connections a second beside them
 POLL_US=100
 N_SRC=16	# client source addresses the SYNs rotate over
-AGENT_PID=
 declare -a SERVE_PID BE_ID
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap agent_cleanup EXIT
 
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 die() {
 	echo "failover bench: $*" >&2
 	[ -e "$TMP/agent.log" ] && tail -n 20 "$TMP/agent.log" >&2
@@ -240,10 +230,7 @@ ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
 	--pin-dir "$BPFFS/xlb" > >("${RT[@]}" "$FAILPOLL" stamp >>"$TMP/agent.log") 2>&1 &
 AGENT_PID=$!
 disown
-for ((t = 0; t < 50; t++)); do
-	xlb show >/dev/null 2>&1 && break
-	sleep 0.1
-done
+agent_wait
 all_up 10 || die "backends not up"
 for i in 1 2 3; do
 	BE_ID[i]=$(xlb -j show | python3 -c '

@@ -19,22 +19,8 @@ command -v python3 >/dev/null || skip_test "needs python3"
 TMP=$(mktemp -d /tmp/xlb-agent.XXXXXX)
 TRAFFIC="$PWD/tests/netns/traffic.py"
 PORT=7000
-AGENT_PID=
-cleanup() {
-	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
-		echo "--- agent log (last 30 lines)"
-		tail -n 30 "$TMP/agent.log"
-	fi
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap agent_cleanup EXIT
 
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
 # write_config W3 [IFACES]: the config, with be3's weight W3.
 write_config() {
@@ -73,19 +59,6 @@ vips:
       - { address: $(be_addr4 2), weight: 1 }
       - { address: $(be_addr4 3), weight: 1 }
 EOF
-}
-
-agent_start() {
-	# not through in_ns: $! must be the agent itself
-	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
-		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
-	AGENT_PID=$!
-	disown
-	for ((t = 0; t < 50; t++)); do
-		xlb show >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # prog_id [IF]: id of the XDP program on lb's IF (default lc0).

@@ -21,25 +21,11 @@ export LC_ALL=C	# $EPOCHREALTIME with a decimal point
 TMP=$(mktemp -d /tmp/xlb-failover.XXXXXX)
 TRAFFIC="$PWD/tests/netns/traffic.py"
 PORT=7000
-AGENT_PID=
 STREAM_PID=
 LL_PID=
 declare -a SERVE_PID
-cleanup() {
-	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
-		echo "--- agent log (last 40 lines, wall-clock stamps)"
-		tail -n 40 "$TMP/agent.log"
-	fi
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+trap "agent_cleanup 40" EXIT
 
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 info() { echo "  info: $*"; }
 
 # Each line of stdin with the wall-clock time it was read in front.

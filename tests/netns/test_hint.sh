@@ -18,17 +18,7 @@ command -v python3 >/dev/null || skip_test "needs python3"
 TMP=$(mktemp -d /tmp/xlb-hint.XXXXXX)
 TRAFFIC="$PWD/tests/netns/traffic.py"
 PORT=7000
-AGENT_PID=
-cleanup() {
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
+trap agent_cleanup EXIT
 
 if ! topo_setup 2 || ! bpffs_mount; then
 	fail "topology setup"
@@ -54,14 +44,7 @@ vips:
       - { address: $(be_addr4 1) }
       - { address: $(be_addr4 2) }
 EOF
-ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
-	--pin-dir "$BPFFS/xlb" >"$TMP/agent.log" 2>&1 &
-AGENT_PID=$!
-disown
-for ((t = 0; t < 50; t++)); do
-	xlb show >/dev/null 2>&1 && break
-	sleep 0.1
-done
+agent_start
 # both backends answer before the fault (the first probes ran at start)
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 20)
 check "before: 20 connections answered" grep -q '"fails": 0' <<<"$out"
@@ -87,5 +70,4 @@ check "after: 20 new connections answered, all by be2" \
 import json, sys
 r = json.loads(sys.argv[1])
 sys.exit(not (r["fails"] == 0 and r["counts"] == {"be2": 20}))' "$out"
-[ "$FAILED" -eq 0 ] || sed 's/^/  agent: /' "$TMP/agent.log"
 finish

@@ -23,24 +23,15 @@ TMP=$(mktemp -d /tmp/xlb-metrics.XXXXXX)
 METRICS4="$ROUTER4:9469"
 METRICS6="[$ROUTER6]:9469"
 PROM="$CLIENT4:9090"
-AGENT_PID=
 cleanup() {
-	if [ "$FAILED" -gt 0 ]; then
-		[ -e "$TMP/agent.log" ] && echo "--- agent log (last 30 lines)" &&
-			tail -n 30 "$TMP/agent.log"
-		[ -e "$TMP/prom.log" ] && echo "--- prometheus log (last 10 lines)" &&
-			tail -n 10 "$TMP/prom.log"
+	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/prom.log" ]; then
+		echo "--- prometheus log (last 10 lines)"
+		tail -n 10 "$TMP/prom.log"
 	fi
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup	# Prometheus and the HTTP servers run in our namespaces
-	bpffs_umount
-	rm -rf "$TMP"
+	agent_cleanup 30	# Prometheus runs in our namespaces: killed there
 }
 trap cleanup EXIT
 
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
 # write_config LISTEN: be1 and be2 serve HTTP, be3 serves nothing.
 write_config() {
@@ -70,19 +61,6 @@ vips:
       - { address: $(be_addr6 1) }
       - { address: $(be_addr6 2) }
 EOF
-}
-
-agent_start() {
-	# not through in_ns: $! must be the agent itself
-	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
-		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
-	AGENT_PID=$!
-	disown
-	for ((t = 0; t < 50; t++)); do
-		xlb show >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 agent_stop() {

@@ -164,3 +164,46 @@ be_link_up() {
 	neigh "$be" eth0 "$(gw_addr4 "$i")" "$mac"
 	neigh "$be" eth0 "$(gw_addr6 "$i")" "$mac"
 }
+
+# ---- the agent in lb, pinned on this run's bpffs ----
+
+AGENT_PID=
+xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
+
+# agent_wait: until the agent answers (bounded, 5 s).
+agent_wait() {
+	local t
+	for ((t = 0; t < 50; t++)); do
+		xlb show >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# agent_start: runs the agent on $TMP/xlb.yaml, logging to
+# $TMP/agent.log, and waits until it answers.
+agent_start() {
+	# not through in_ns: $! must be the agent itself
+	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
+		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	disown
+	agent_wait
+}
+
+# agent_cleanup [LINES]: the EXIT trap of a test running the agent: the
+# agent's last LINES (30) of log if something failed, then everything this
+# run made: agent, pins and links, namespaces (with what runs in them),
+# bpffs, temporary files.
+agent_cleanup() {
+	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
+		echo "--- agent log (last ${1:-30} lines)"
+		tail -n "${1:-30}" "$TMP/agent.log"
+	fi
+	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+	[ -n "${BPFFS:-}" ] &&
+		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
+	ns_cleanup
+	bpffs_umount
+	rm -rf "$TMP"
+}
