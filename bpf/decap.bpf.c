@@ -8,6 +8,7 @@
 #include "xlb_abi.h"
 #include "lib/consts.h"
 #include "lib/parse.h"
+#include "lib/l2.h"
 
 /* Local addresses tunnels may be sent to. */
 struct {
@@ -39,37 +40,12 @@ static __always_inline int decap_verdict(__u32 reason)
 static __always_inline int strip_outer(struct xdp_md *ctx, __u32 l2_len,
 				       __u32 outer_len, __be16 inner_type)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u8 l2[XLB_MAX_L2_LEN];
-	__be16 *type;
+	struct l2_saved l2;
 
-	/* constant copy sizes for the verifier, one branch per tag count */
-	if (data + XLB_MAX_L2_LEN > data_end)
+	if (l2_save(ctx, &l2, l2_len) ||
+	    bpf_xdp_adjust_head(ctx, (int)outer_len))
 		return -1;
-	__builtin_memcpy(l2, data, XLB_MAX_L2_LEN);
-	if (bpf_xdp_adjust_head(ctx, (int)outer_len))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (l2_len == ETH_HLEN) {
-		if (data + ETH_HLEN > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, ETH_HLEN);
-	} else if (l2_len == ETH_HLEN + 4) {
-		if (data + ETH_HLEN + 4 > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, ETH_HLEN + 4);
-	} else {
-		if (data + XLB_MAX_L2_LEN > data_end)
-			return -1;
-		__builtin_memcpy(data, l2, XLB_MAX_L2_LEN);
-	}
-	type = data + ((l2_len - 2) & 0x1f);	/* bounded, non-negative */
-	if ((void *)(type + 1) > data_end)
-		return -1;
-	*type = inner_type;
-	return 0;
+	return l2_restore(ctx, &l2, NULL, NULL, inner_type);
 }
 
 SEC("xdp")
