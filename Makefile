@@ -42,12 +42,14 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
 TESTLOAD := $(BUILD)/tests/xlb-testload
 BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap \
-	$(BUILD)/tests/xlb-failpoll
+	$(BUILD)/tests/xlb-failpoll $(BUILD)/tests/xlb-udpflood \
+	$(BUILD)/tests/xlb-benchxdp $(BUILD)/tests/xlb-httpd \
+	$(BUILD)/tests/xlb-hcbench
 
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .DELETE_ON_ERROR:
-.PHONY: all test bench demo check format clean install help deps
+.PHONY: all test bench demo check format clean install uninstall help deps
 
 all: $(XLB) $(BPF_OBJS)
 
@@ -57,7 +59,9 @@ help:
 	@echo "make bench      data-path benchmarks"
 	@echo "make demo       namespaces, balanced traffic, failover"
 	@echo "make check      clang-format, cppcheck, shellcheck"
-	@echo "make install    install xlb to \$$(PREFIX)/sbin"
+	@echo "make install    binary, man page, completion, unit, sample config"
+	@echo "                (PREFIX=/usr/local, DESTDIR=, SYSCONFDIR=/etc)"
+	@echo "make uninstall  remove what make install put in place"
 	@echo "make clean      remove $(BUILD)/"
 
 # Installs Debian packages only when a tool or header is missing.
@@ -131,6 +135,22 @@ $(BUILD)/bench/drop.skel.h: $(BENCH_DROP)
 
 $(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h
 
+# The veth throughput bench's bare forwarder and counting sink, loaded by
+# xlb-benchxdp.
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/fwd.skel.h: $(BUILD)/bench/fwd.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_fwd > $@
+
+$(BUILD)/bench/sink.skel.h: $(BUILD)/bench/sink.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_sink > $@
+
+$(BUILD)/tests/xlb-benchxdp: $(BUILD)/bench/fwd.skel.h $(BUILD)/bench/sink.skel.h
+
 demo: all
 	$(Q)scripts/demo.sh $(BUILD)
 
@@ -140,14 +160,53 @@ check:
 	$(Q)clang-format --dry-run bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c 2>&1 | grep -c warning | sed 's/^/clang-format: lines to reformat: /'
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning --suppress=unknownMacro --inline-suppr -Ibpf -Iuser -I$(BUILD) user/
 	$(Q)shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
+	$(Q)shellcheck -s bash scripts/xlb.bash-completion
 
 format:
 	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c
 
+# The config is installed only when there is none: an existing
+# $(SYSCONFDIR)/xlb/xlb.yaml is never overwritten (the sample always goes
+# to share/doc), and uninstall removes it only if it is still the sample.
 PREFIX ?= /usr/local
-install: $(XLB)
-	install -D -m 0755 $(XLB) $(DESTDIR)$(PREFIX)/sbin/xlb
+SYSCONFDIR ?= /etc
+SBINDIR := $(PREFIX)/sbin
+MANDIR := $(PREFIX)/share/man
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+UNITDIR := $(PREFIX)/lib/systemd/system
+DOCDIR := $(PREFIX)/share/doc/xlb
+install: $(XLB) $(BPF_OBJS)
+	install -D -m 0755 $(XLB) $(DESTDIR)$(SBINDIR)/xlb
 	install -D -m 0644 $(BPF_OBJS) -t $(DESTDIR)$(PREFIX)/lib/xlb/
+	install -D -m 0644 docs/xlb.8 $(DESTDIR)$(MANDIR)/man8/xlb.8
+	install -D -m 0644 scripts/xlb.bash-completion \
+		$(DESTDIR)$(COMPLETIONDIR)/xlb
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/sbin/xlb|$(SBINDIR)/xlb|g' \
+		-e 's|/etc/xlb/|$(SYSCONFDIR)/xlb/|g' scripts/xlb.service \
+		>$(DESTDIR)$(UNITDIR)/xlb.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/xlb.service
+	install -D -m 0644 etc/xlb.yaml $(DESTDIR)$(DOCDIR)/xlb.yaml.sample
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml"; \
+	else \
+		install -D -m 0600 etc/xlb.yaml \
+			$(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/xlb $(DESTDIR)$(MANDIR)/man8/xlb.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/xlb $(DESTDIR)$(UNITDIR)/xlb.service \
+		$(patsubst $(BUILD)/%,$(DESTDIR)$(PREFIX)/lib/xlb/%,$(BPF_OBJS))
+	rmdir $(DESTDIR)$(PREFIX)/lib/xlb 2>/dev/null || true
+	@if cmp -s etc/xlb.yaml $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/xlb 2>/dev/null || true; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml ]; then \
+		echo "keeping the edited $(DESTDIR)$(SYSCONFDIR)/xlb/xlb.yaml"; \
+	fi
+	rm -f $(DESTDIR)$(DOCDIR)/xlb.yaml.sample
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
 bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
 libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool
-libmicrohttpd-dev prometheus python3-grpcio"
+libmicrohttpd-dev prometheus python3-grpcio tmux"
 
 missing=""
 for p in $PACKAGES; do
@@ -29,12 +29,15 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
 
-# The tests run Prometheus themselves, in a namespace: the system service
-# the package enables when it is newly installed is not wanted.
-case " $missing " in
-*" prometheus "*)
-	if [ -d /run/systemd/system ]; then
-		systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-	fi
-	;;
-esac
+# The tests run Prometheus (and the benchmark HAProxy) themselves, in a
+# namespace: the system services the packages enable when they are newly
+# installed are not wanted.
+for svc in prometheus haproxy; do
+	case " $missing " in
+	*" $svc "*)
+		if [ -d /run/systemd/system ]; then
+			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+		fi
+		;;
+	esac
+done

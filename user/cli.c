@@ -53,6 +53,11 @@ static int call(json_object *req, json_object **resp)
 	return 0;
 }
 
+int cli_call(json_object *req, json_object **resp)
+{
+	return call(req, resp);
+}
+
 static json_object *request(const char *cmd)
 {
 	json_object *o = json_object_new_object();
@@ -132,6 +137,17 @@ static void print_vips(json_object *resp, bool with_stats, bool detail)
 			if (detail)
 				printf("  %-28s weight: %s\n", "",
 				       str(b, "weight_why"));
+			if (detail &&
+			    json_object_object_get_ex(b, "health", &h) &&
+			    *str(h, "last_result"))
+				printf("  %-28s last check: %s (%s), %lld "
+				       "failing in a row, p50 %.1f ms, "
+				       "success %.0f%%\n",
+				       "", str(h, "last_result"),
+				       str(h, "last_reason"),
+				       num(h, "consecutive_failures"),
+				       num(h, "latency_p50_us") / 1e3,
+				       100 * dbl(h, "success_ratio"));
 		}
 	}
 	if (with_stats && json_object_object_get_ex(resp, "reasons", &reasons)) {
@@ -170,8 +186,36 @@ int do_show(int argc, char **argv)
 	return show_or_stats("show", argc, argv);
 }
 
+/* xlb stats [--interval SECONDS [--count N]] [VIP] */
 int do_stats(int argc, char **argv)
 {
+	double interval = 0;
+	const char *vip = NULL;
+	long count = 0;
+	char *end;
+
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+			interval = strtod(argv[++i], &end);
+			if (*end || interval < 0.1 || interval > 3600)
+				return cli_error("--interval: seconds from 0.1 "
+						 "to 3600, not '%s'", argv[i]);
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			count = strtol(argv[++i], &end, 10);
+			if (*end || count < 1)
+				return cli_error("--count: at least 1, not "
+						 "'%s'", argv[i]);
+		} else if (argv[i][0] != '-' && !vip) {
+			vip = argv[i];
+		} else {
+			return cli_error("usage: xlb stats [--interval SECONDS "
+					 "[--count N]] [VIP]");
+		}
+	}
+	if (!interval && count)
+		return cli_error("--count needs --interval%s", "");
+	if (interval)
+		return stats_rates(vip, interval, count);
 	return show_or_stats("stats", argc, argv);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <json-c/json.h>
 
 struct cli_opts {
 	bool json;		/* -j */
@@ -23,5 +24,13 @@ int do_vip_add(int argc, char **argv);
 int do_vip_del(int argc, char **argv);
 int do_vip_list(int argc, char **argv);
 int do_backend_verb(const char *verb, int argc, char **argv);
+int do_top(int argc, char **argv);
+
+/* Sends req (consumed) to the agent; on success *resp holds the answer,
+ * else the error is printed. */
+int cli_call(json_object *req, json_object **resp);
+/* xlb stats --interval: rates every interval seconds, count times (0:
+ * until killed); for one VIP when vip is set. */
+int stats_rates(const char *vip, double interval, long count);
 
 #endif /* XLB_CLI_H */

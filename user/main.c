@@ -11,6 +11,8 @@
 #include "agent.h"
 #include "cli.h"
 #include "dataplane.h"
+#include "doctor.h"
+#include "help.h"
 #include "log.h"
 
 struct cmd {
@@ -49,14 +51,19 @@ static int run_cmd(const struct cmd *cmds, int argc, char **argv,
 
 static int do_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 0)	/* xlb help SUBCOMMAND */
+		return help_subcommand(argv[0]);
 	printf("Usage: xlb [-j] [-s SOCKET] [-d] OBJECT VERB [ARGS]\n"
 	       "  xlb agent [-c FILE] [--foreground] [--log-level LEVEL]\n"
 	       "            [--pin-dir DIR] [--detach]\n"
 	       "  xlb show [VIP]                 VIPs, backends, weights, "
 	       "states, flows\n"
 	       "  xlb stats [VIP]                data path counters\n"
+	       "  xlb stats --interval SECONDS [--count N] [VIP]\n"
+	       "                                 rates per second\n"
+	       "  xlb top [-i SECONDS] [-n COUNT] [-o packets|bits|new|flows|"
+	       "name] [VIP]\n"
+	       "                                 live view (s: sort, q: quit)\n"
 	       "  xlb vip add NAME address ADDR port PORT [protocol tcp|udp]\n"
 	       "              [affinity none|source-ip] "
 	       "[when_all_down drop|pass] [table_size PRIME]\n"
@@ -69,7 +76,9 @@ static int do_help(int argc, char **argv)
 	       "  xlb decap attach dev IF addr ADDR [addr ADDR]... "
 	       "[mode native|generic|auto]\n"
 	       "  xlb decap detach dev IF\n"
-	       "  xlb version | xlb help\n"
+	       "  xlb doctor [-c FILE] [--no-probe] [--backend VIP]...\n"
+	       "                                 check this host's setup\n"
+	       "  xlb version | xlb help [SUBCOMMAND]\n"
 	       "Any unique prefix of a word works (xlb b a = xlb backend add). "
 	       "Run-time changes last until the next reload or restart.\n");
 	return 0;
@@ -269,10 +278,12 @@ int main(int argc, char **argv)
 		{ "agent", do_agent },
 		{ "backend", do_backend },
 		{ "decap", do_decap },
+		{ "doctor", do_doctor },
 		{ "help", do_help },
 		{ "reload", do_reload },
 		{ "show", do_show },
 		{ "stats", do_stats },
+		{ "top", do_top },
 		{ "version", do_version },
 		{ "vip", do_vip },
 		{ NULL, NULL },
