@@ -262,6 +262,14 @@ static void smooth(const struct weights_params *p,
 			st[i].score = 0;
 			continue;
 		}
+		/* No latency yet: its stand-in score (the others' mean, or
+		 * 1 when no member has one) is used as is, not smoothed, so
+		 * the EWMA starts from the first measurement rather than
+		 * from a placeholder of another scale. */
+		if (p->mode == WEIGHTS_DYNAMIC && !in[i].latency_ewma_ns) {
+			st[i].score = 0;
+			continue;
+		}
 		if (st[i].score > 0 && st[i].score_mode == p->mode &&
 		    p->score_smoothing_ms) {
 			dt = now_ms > st[i].score_ms

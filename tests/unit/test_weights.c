@@ -684,6 +684,30 @@ static void test_smoothing(void **state)
 	assert_int_equal(t.out[1].effective, 100000);
 }
 
+/* A VIP whose checks have not answered yet (the agent just started): the
+ * stand-in scores are not smoothed, so the first latencies count in full
+ * at once instead of fading in from a placeholder of another scale. */
+static void test_smoothing_first_measurement(void **state)
+{
+	static const __u32 base[] = { 100, 100, 100 };
+	static const double lat[] = { 0, 0, 0 };
+	struct vip t;
+	__u64 now = T0;
+
+	(void)state;
+	setup(&t, 3, base, lat);
+	t.p.score_smoothing_ms = 5000;
+	run(&t, now);
+	assert_int_equal(t.out[2].effective, 100000);
+	assert_near(t.st[2].score, 0, 0);
+	t.in[0].latency_ewma_ns = 1 * NS_MS;
+	t.in[1].latency_ewma_ns = 1 * NS_MS;
+	t.in[2].latency_ewma_ns = 200 * NS_MS;
+	run(&t, now += 1000);
+	assert_near(t.out[2].weight, 10, 1e-6);	/* the floor */
+	assert_near(t.out[0].weight, 145, 1e-6);
+}
+
 /* Random VIPs: bounds hold, the total is kept, and a better score never
  * gets a smaller share of its base weight. */
 static void test_random_properties(void **state)
@@ -823,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_hysteresis_flip),
 		cmocka_unit_test(test_hysteresis_noise),
 		cmocka_unit_test(test_smoothing),
+		cmocka_unit_test(test_smoothing_first_measurement),
 		cmocka_unit_test(test_random_properties),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_params),

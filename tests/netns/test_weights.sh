@@ -1,0 +1,404 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Dynamic weights with real traffic: delay, recovery and slow start.
+#
+# Three HTTP backends (delay_server.py, delay set per backend through a
+# file) behind VIP web, HTTP checks every 100 ms, dynamic weights, no slow
+# start. Steady new connections (weights_load.py) the whole time; shares of
+# new flows are measured over windows: baseline, be3 delayed by 200 ms
+# (its checks still pass), delay removed. VIP ramp (static weights, slow
+# start 10 %, 20 s) gets be4 added mid-run; its share is measured around
+# 2, 10 and 20+ s. Table rebuilds in the steady windows are counted.
+# Usage: test_weights.sh BUILD_DIR
+set -u
+BUILD=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=$(realpath "$BUILD")
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+# shellcheck source=tests/netns/topology.sh
+. tests/netns/topology.sh
+
+[ "$(id -u)" -eq 0 ] || skip_test "needs root"
+command -v python3 >/dev/null || skip_test "needs python3"
+TMP=$(mktemp -d /tmp/xlb-weights.XXXXXX)
+SERVER="$PWD/tests/netns/delay_server.py"
+LOAD="$PWD/tests/netns/weights_load.py"
+WEB_PORT=80
+RAMP_PORT=8080
+RATE=100		# new connections a second, per VIP
+DELAY_MS=200
+WINDOW=8		# seconds of each web measurement window
+AGENT_PID=
+declare -a BG_PIDS
+cleanup() {
+	local pid
+	touch "$TMP/stop"
+	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
+		echo "--- agent log (last 30 lines)"
+		tail -n 30 "$TMP/agent.log"
+	fi
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
+	[ -n "${BPFFS:-}" ] &&
+		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
+	ns_cleanup
+	bpffs_umount
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
+# Times are wall-clock milliseconds (integers, for bash arithmetic).
+now() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((t / 1000)); }
+# secs MS: MS as seconds with three decimals (the load log's unit).
+secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+T_START=$(now)
+
+# elapsed [SINCE]: seconds since SINCE (default the start), one decimal.
+elapsed() {
+	local d=$(($(now) - ${1:-$T_START}))
+	printf '%d.%d' $((d / 1000)) $((d % 1000 / 100))
+}
+
+# sleep_until T: sleeps until the time T (no-op if past).
+sleep_until() {
+	local d=$(($1 - $(now)))
+	[ "$d" -gt 0 ] && sleep "$(secs "$d")"
+}
+
+# serve I PORT [DELAY_FILE]: delay_server.py "beI" in namespace beI.
+serve() {
+	# not through in_ns: $! must be the server itself (ip execs it)
+	ip netns exec "$(ns_name "be$1")" python3 "$SERVER" "be$1" "$2" ${3:+"$3"} \
+		>"$TMP/serve$1-$2.log" 2>&1 &
+	BG_PIDS+=($!)
+	disown
+}
+
+listening() {
+	local t
+	for ((t = 0; t < 50; t++)); do
+		in_ns "be$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+write_config() {
+	cat >"$TMP/xlb.yaml" <<EOF
+interfaces: [lc0]
+xdp_mode: native
+control_socket: $TMP/xlb.sock
+metrics_listen: ""
+flow_table_size: 65536
+hash_seed: 0x5eed
+vips:
+  - name: web
+    address: $VIP4
+    port: $WEB_PORT
+    protocol: tcp
+    weighting: dynamic
+    slow_start: off
+    health_check: &check
+      { type: http, path: /healthz, interval: 100ms, timeout: 1s }
+    backends:
+      - { address: $(be_addr4 1), weight: 100 }
+      - { address: $(be_addr4 2), weight: 100 }
+      - { address: $(be_addr4 3), weight: 100 }
+  - name: ramp
+    address: $VIP4
+    port: $RAMP_PORT
+    protocol: tcp
+    weighting: static  # the ramp alone, without latency noise
+    slow_start: { initial: 10%, window: 20s }
+    health_check: *check
+    backends:
+      - { address: $(be_addr4 1), weight: 100 }
+      - { address: $(be_addr4 2), weight: 100 }
+EOF
+}
+
+agent_start() {
+	local t
+	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
+		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	disown	# killed on purpose at the end: no job-control chatter
+	for ((t = 0; t < 50; t++)); do
+		xlb show >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# show_get EXPR: evaluates the Python expression EXPR on the JSON of
+# `xlb -j show`, with b(VIP, I) = backend beI of VIP and v(VIP) = the VIP;
+# prints the result.
+show_get() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def v(name):
+    return [x for x in d["vips"] if x["name"] == name][0]
+def b(name, i):
+    a = "192.0.2.%d" % (10 + i)
+    return [x for x in v(name)["backends"] if x["address"] == a][0]
+print(eval(sys.argv[1]))' "$1" < <(xlb -j show)
+}
+
+# wait_true TIMEOUT EXPR: polls show_get EXPR every 0.5 s (seldom: every
+# poll costs CPU, which the health checks see as latency) until it prints
+# True; WAITED = the seconds it took. Fails after TIMEOUT seconds.
+wait_true() {
+	local t0
+	t0=$(now)
+	while :; do
+		if [ "$(show_get "$2" 2>/dev/null)" = True ]; then
+			WAITED=$(elapsed "$t0")
+			return 0
+		fi
+		[ $(($(now) - t0)) -lt $(($1 * 1000)) ] || break
+		sleep 0.5
+	done
+	WAITED=$(elapsed "$t0")
+	return 1
+}
+WAITED=0
+
+# shares LOG FROM TO: JSON counts of the connections started in [FROM, TO).
+shares() { python3 "$LOAD" shares "$@"; }
+
+# pct JSON NAME: NAME's share of the answered connections, in percent.
+pct() {
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values())
+print("%.1f" % (100.0 * c.get(sys.argv[2], 0) / n if n else 0))' "$1" "$2"
+}
+
+# fmt JSON: "be1 33.1% be2 ... (N connections, F failed)".
+fmt() {
+	python3 -c '
+import json, sys
+r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values()) or 1
+print(" ".join("%s %.1f%%" % (k, 100.0 * c[k] / n) for k in sorted(c)),
+      "(%d connections, %d failed)" % (r["total"], r["fails"]))' "$1"
+}
+
+# cmp_f A OP B: float comparison.
+cmp_f() { python3 -c 'import sys; a, op, b = sys.argv[1:]; sys.exit(not eval(a + op + b))' "$@"; }
+
+# within VALUE WANT POINTS: |VALUE - WANT| <= POINTS.
+within() { python3 -c 'import sys; a, b, d = map(float, sys.argv[1:]); sys.exit(abs(a - b) > d)' "$@"; }
+
+# per_min COUNT MS: COUNT per minute, one decimal.
+per_min() {
+	local x=$(($1 * 600000 / $2))
+	printf '%d.%d' $((x / 10)) $((x % 10))
+}
+
+# weights VIP I...: "beI 100.0 (why) | ..." for backends beI of VIP.
+weights() {
+	local vip=$1
+	shift
+	show_get "\" | \".join(\"be%d %.1f (%s)\" % (i, b(\"$vip\", i)[\"effective_weight\"], b(\"$vip\", i)[\"weight_why\"]) for i in ($(IFS=,; echo "$*"),))"
+}
+
+# window NAME SECONDS: measures web's shares over SECONDS of steady load;
+# sets W_JSON (shares), W_REBUILDS (table rebuilds) and W_SECS.
+window() {
+	local t1 t2 r1 r2
+	r1=$(show_get 'v("web")["rebuilds"]')
+	t1=$(now)
+	sleep "$2"
+	t2=$(now)
+	r2=$(show_get 'v("web")["rebuilds"]')
+	sleep 0.5	# let the last connections of the window finish
+	W_JSON=$(shares "$TMP/web.log" "$(secs "$t1")" "$(secs "$t2")")
+	W_REBUILDS=$((r2 - r1))
+	echo "  $1 shares: $(fmt "$W_JSON")"
+	echo "  $1 effective weights: $(weights web 1 2 3)"
+	echo "  $1 table rebuilds (web): $W_REBUILDS in $(secs $((t2 - t1)))s = $(per_min "$W_REBUILDS" $((t2 - t1)))/min"
+	STEADY_REBUILDS=$((STEADY_REBUILDS + W_REBUILDS))
+	STEADY_MS=$((STEADY_MS + t2 - t1))
+}
+STEADY_REBUILDS=0
+STEADY_MS=0
+
+if ! topo_setup 4 || ! bpffs_mount; then
+	fail "topology setup"
+	finish
+	exit 1
+fi
+# every new connection a new 4-tuple: no source port reused in the run
+sysctl_ns client net.ipv4.ip_local_port_range="1024 65535"
+for i in 1 2 3; do
+	echo 0 >"$TMP/delay-be$i"
+	serve "$i" "$WEB_PORT" "$TMP/delay-be$i"
+done
+for i in 1 2 4; do
+	serve "$i" "$RAMP_PORT"
+done
+ok=true
+for i in 1 2 3; do listening "$i" "$WEB_PORT" || ok=false; done
+for i in 1 2 4; do listening "$i" "$RAMP_PORT" || ok=false; done
+check "delay servers listen" $ok
+
+write_config
+check "agent starts and answers" agent_start
+check "all backends up, with check latencies" wait_true 10 \
+	'all(b(n, i)["state"] == "up" and b(n, i)["health"].get("latency_ewma_us", 0) > 0 for n, ids in (("web", (1, 2, 3)), ("ramp", (1, 2))) for i in ids)'
+echo "  agent up at $(elapsed)s"
+
+# Steady new connections to both VIPs, bounded in time, the whole test.
+for vip in web ramp; do
+	port=$WEB_PORT
+	[ "$vip" = ramp ] && port=$RAMP_PORT
+	ip netns exec "$(ns_name client)" python3 "$LOAD" load "$VIP4" "$port" \
+		"$TMP/$vip.log" --rate "$RATE" --duration 150 --stop "$TMP/stop" \
+		>"$TMP/load-$vip.out" 2>&1 &
+	BG_PIDS+=($!)
+	disown
+done
+# A snapshot of `xlb -j show` every second (time in seconds, then the JSON
+# on one line).
+record() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		[ -e "$TMP/stop" ] && break
+		printf '%s %s\n' "$(secs "$(now)")" "$(xlb -j show | tr -d '\n')"
+		sleep 1
+	done >"$TMP/snaps"
+}
+record &
+BG_PIDS+=($!)
+disown
+sleep 2
+
+# (0) Baseline: equal latencies, equal shares.
+echo "== baseline (no delay)"
+window baseline $((WINDOW + 4))
+BASE_JSON=$W_JSON
+check "baseline: connections answered, none failed" \
+	python3 -c 'import json, sys; r = json.loads(sys.argv[1]); sys.exit(r["fails"] or r["total"] < 100)' "$BASE_JSON"
+for i in 1 2 3; do
+	check "baseline: be$i within 10 points of 33.3% ($(pct "$BASE_JSON" "be$i")%)" \
+		within "$(pct "$BASE_JSON" "be$i")" 33.3 10
+done
+
+# (1) be3 answers everything 200 ms late: its checks pass, it loses flows.
+echo "== be3 delayed by ${DELAY_MS} ms"
+fails_before=$(show_get 'b("web", 3)["health"]["failures"]')
+echo "$DELAY_MS" >"$TMP/delay-be3"
+t_delay=$(now)
+if wait_true 30 'b("web", 3)["effective_weight"] < 0.5 * min(b("web", 1)["effective_weight"], b("web", 2)["effective_weight"])'; then
+	pass "delay: be3's effective weight fell below half of the others' in ${WAITED}s"
+else
+	fail "delay: be3's effective weight did not fall below half of the others' in 30s"
+fi
+echo "  effective weights after ${WAITED}s: $(weights web 1 2 3)"
+# let the smoothed scores settle: be3 near its floor (10) before measuring
+wait_true 12 'b("web", 3)["effective_weight"] <= 25'
+echo "  be3's effective weight $(show_get '"%.1f" % b("web", 3)["effective_weight"]') ${WAITED}s later"
+
+# (3) Slow start, alongside: be4 joins ramp once be1 and be2 ended theirs.
+check "ramp: the initial backends finished their slow start" wait_true 25 \
+	'b("ramp", 1)["slow_start"] >= 1 and b("ramp", 2)["slow_start"] >= 1'
+S=$(now)
+check "ramp: be4 added mid-run (xlb backend add ramp $(be_addr4 4) weight 100)" \
+	xlb backend add ramp "$(be_addr4 4)" weight 100
+echo "  be4 added at $(elapsed)s"
+
+window "delayed" "$WINDOW"
+DELAY_JSON=$W_JSON
+d3=$(pct "$DELAY_JSON" be3)
+check "delay: be3's share of new flows ($d3%) < half its base share (16.7%)" \
+	cmp_f "$d3" '<' 16.7
+check "delay: be3's share ($d3%) < be1's ($(pct "$DELAY_JSON" be1)%) and be2's ($(pct "$DELAY_JSON" be2)%)" \
+	python3 -c 'import json, sys; c = json.loads(sys.argv[1])["counts"]; sys.exit(not (c.get("be3", 0) < min(c.get("be1", 0), c.get("be2", 0))))' "$DELAY_JSON"
+check "delay: be3's effective weight < the others' in xlb show" \
+	test "$(show_get 'b("web", 3)["effective_weight"] < min(b("web", 1)["effective_weight"], b("web", 2)["effective_weight"])')" = True
+check "delay: no new connection failed" \
+	python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["fails"])' "$DELAY_JSON"
+lat3=$(show_get 'b("web", 3)["health"]["latency_ewma_us"] / 1000')
+fails_after=$(show_get 'b("web", 3)["health"]["failures"]')
+check "delay: be3's checks still pass (up, latency EWMA ${lat3} ms, $((fails_after - fails_before)) failed probes)" \
+	test "$(show_get 'b("web", 3)["state"]')" = up -a "$fails_after" -eq "$fails_before"
+# up in every snapshot since the delay started
+check "delay: be3 stayed up in every snapshot" python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    t, _, j = line.partition(" ")
+    if float(t) < float(sys.argv[2]) or not j.strip():
+        continue
+    d = json.loads(j)
+    for v in d["vips"]:
+        for b in v["backends"]:
+            if v["name"] == "web" and b["address"] == "192.0.2.13" and b["state"] != "up":
+                sys.exit(1)' "$TMP/snaps" "$(secs "$t_delay")"
+
+# (2) The delay is removed: be3's share comes back.
+echo "== be3's delay removed"
+echo 0 >"$TMP/delay-be3"
+if wait_true 30 'b("web", 3)["effective_weight"] >= 80'; then
+	pass "recovery: be3's effective weight back to >= 80% of base in ${WAITED}s"
+else
+	fail "recovery: be3's effective weight not back to 80% of base in 30s"
+fi
+window "recovered" "$WINDOW"
+REC_JSON=$W_JSON
+r3=$(pct "$REC_JSON" be3)
+check "recovery: be3's share ($r3%) within 8 points of its base share (33.3%)" \
+	within "$r3" 33.3 8
+check "recovery: no new connection failed" \
+	python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["fails"])' "$REC_JSON"
+
+# Slow start windows: around 2 s, 10 s and 20+ s after be4 was added.
+echo "== ramp: be4 added mid-run, slow start 10% over 20 s"
+sleep_until $((S + 26500))
+touch "$TMP/stop"
+ramp_ok=true
+prev=-1
+ramp_shares=()
+for w in "500 3500" "8500 11500" "21000 26000"; do
+	read -r a z <<<"$w"
+	from=$(secs $((S + a)))
+	to=$(secs $((S + z)))
+	j=$(shares "$TMP/ramp.log" "$from" "$to")
+	s4=$(pct "$j" be4)
+	# slow start progress and be4's weight in the snapshot nearest the middle
+	mid=$(python3 -c 'import sys; print((float(sys.argv[1]) + float(sys.argv[2])) / 2)' "$from" "$to")
+	snap=$(python3 -c '
+import json, sys
+best = None
+for line in open(sys.argv[1]):
+    t, _, j = line.partition(" ")
+    if j.strip() and (best is None or abs(float(t) - float(sys.argv[2])) < best[0]):
+        best = (abs(float(t) - float(sys.argv[2])), j)
+d = json.loads(best[1])
+b = [b for v in d["vips"] if v["name"] == "ramp" for b in v["backends"] if b["address"] == "192.0.2.14"][0]
+print("slow start %.0f%%, effective weight %.1f" % (100 * b["slow_start"], b["effective_weight"]))' "$TMP/snaps" "$mid")
+	echo "  t=$(secs "$a")-$(secs "$z")s: be4 ${s4}% [$(fmt "$j")]; $snap"
+	ramp_shares+=("$s4")
+	cmp_f "$s4" '>' "$prev" || ramp_ok=false
+	prev=$s4
+done
+check "ramp: be4's share increases (${ramp_shares[*]} %)" $ramp_ok
+check "ramp: be4 starts low (${ramp_shares[0]}% < 20%)" cmp_f "${ramp_shares[0]}" '<' 20
+check "ramp: be4 ends within 8 points of its base share 33.3% (${ramp_shares[2]}%)" \
+	within "${ramp_shares[2]}" 33.3 8
+echo "  ramp effective weights now: $(weights ramp 1 2 4)"
+echo "  ramp table rebuilds (whole run): $(show_get 'v("ramp")["rebuilds"]')"
+
+echo "== summary"
+echo "  web shares, baseline:  $(fmt "$BASE_JSON")"
+echo "  web shares, delayed:   $(fmt "$DELAY_JSON")"
+echo "  web shares, recovered: $(fmt "$REC_JSON")"
+echo "  ramp be4 share at 0.5-3.5 s, 8.5-11.5 s, 21-26 s after its add: ${ramp_shares[*]} (%)"
+echo "  web table rebuilds in the steady windows: $STEADY_REBUILDS in $(secs "$STEADY_MS")s = $(per_min "$STEADY_REBUILDS" "$STEADY_MS")/min"
+echo "  web table rebuilds, whole run: $(show_get 'v("web")["rebuilds"]')"
+echo "  runtime $(elapsed)s"
+finish
