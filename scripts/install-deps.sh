@@ -7,7 +7,7 @@ set -eu
 PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
 bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
 libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool
-libmicrohttpd-dev prometheus python3-grpcio tmux"
+libmicrohttpd-dev prometheus python3-grpcio tmux bird2 nftables"
 
 missing=""
 for p in $PACKAGES; do
@@ -29,12 +29,12 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing
 
-# The tests run Prometheus (and the benchmark HAProxy) themselves, in a
-# namespace: the system services the packages enable when they are newly
-# installed are not wanted.
-for svc in prometheus haproxy; do
+# The tests run Prometheus, BIRD (and the benchmark HAProxy) themselves,
+# in namespaces; the agent runs its own BIRD: the system services the
+# packages enable when they are newly installed are not wanted.
+for svc in prometheus haproxy bird; do
 	case " $missing " in
-	*" $svc "*)
+	*" $svc "* | *" ${svc}2 "*)
 		if [ -d /run/systemd/system ]; then
 			systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
 		fi

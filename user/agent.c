@@ -26,6 +26,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "bgp.h"
 #include "state.h"
 #include "config.h"
 #include "ctl.h"
@@ -41,6 +42,12 @@ struct agent {
 	struct state *state;
 	struct ring_buffer *hints;
 	struct metrics *metrics;	/* NULL when off or not listening */
+	struct bgp *bgp;	/* NULL until a config has a bgp: section */
+	struct bgp_route *routes;	/* scratch: what to announce */
+	size_t n_routes;
+	bool attached;		/* every interface runs the data path */
+	__u8 *if_watch;		/* per interface: enum if_watch */
+	uint64_t watch_timer;
 	struct xlb_cfg *cfg;	/* the file config in force */
 	const char *config_path;
 	char pin_root[PATH_MAX];
@@ -191,6 +198,135 @@ static void default_encap_sources(struct agent *a, const struct xlb_cfg *cfg)
 								 : NULL);
 }
 
+/* How often interfaces are checked and the announcements brought in
+ * line with the backends' health. */
+#define WATCH_PERIOD_NS (100ULL * 1000000ULL)
+
+/* What the watch knows of an interface (reset by every config). */
+enum if_watch {
+	IF_NEW,		/* not seen attached yet: attach when it can */
+	IF_ATTACHED,
+	IF_GONE,	/* its device went away: attach when it is back */
+	IF_DETACHED,	/* its pin was removed ('xlb agent --detach'):
+			 * left alone until the next reload */
+};
+
+/* Whether every configured interface runs the data path. An interface
+ * whose device came back (or was made again under the same name, with a
+ * new ifindex) is attached again. */
+static bool watch_interfaces(struct agent *a)
+{
+	char path[PATH_MAX];
+	bool all = true;
+
+	for (size_t i = 0; i < a->cfg->n_interfaces; i++) {
+		const char *ifname = a->cfg->interfaces[i];
+		unsigned int ifindex = if_nametoindex(ifname);
+		__u8 *st = &a->if_watch[i];
+		bool upgraded;
+		int on;
+
+		link_path(a, ifname, path, sizeof(path));
+		on = xdp_link_ifindex(path);
+		if (ifindex && on == (int)ifindex) {
+			*st = IF_ATTACHED;
+			continue;
+		}
+		if (on == -ENOENT && *st == IF_ATTACHED) {
+			pr_warn("interface %s: detached from outside the "
+				"agent; 'xlb reload' attaches it again\n",
+				ifname);
+			*st = IF_DETACHED;
+		}
+		if (*st != IF_DETACHED && ifindex &&
+		    !xdp_link_attach((int)ifindex, dataplane_prog_fd(a->dp),
+				     mode_of(a->cfg->xdp_mode), path,
+				     &upgraded)) {
+			pr_info("interface %s: attached (ifindex %u)\n",
+				ifname, ifindex);
+			*st = IF_ATTACHED;
+			continue;
+		}
+		all = false;
+		if (*st == IF_ATTACHED) {
+			pr_warn("interface %s: the data path is gone (%s)\n",
+				ifname,
+				ifindex ? "cannot attach again"
+					: "no such device");
+			*st = IF_GONE;
+		}
+	}
+	return all;
+}
+
+static int route_cmp(const void *x, const void *y)
+{
+	const struct bgp_route *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family - b->family;
+	return memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+/* Why a VIP is announced or not; NULL when it is. */
+static const char *not_announced(const struct agent *a, const char *name,
+				 size_t healthy)
+{
+	if (!config_bgp_announces(a->cfg, name))
+		return "not in bgp.vips";
+	if (!a->attached)
+		return "the data path is not attached";
+	if (!healthy)
+		return "no backend up";
+	return NULL;
+}
+
+static void add_route(const char *name, const struct xlb_vip_key *key,
+		      size_t healthy, size_t total, void *arg)
+{
+	struct agent *a = arg;
+	struct bgp_route r = { .addr = key->addr, .family = key->family };
+
+	(void)total;
+	if (not_announced(a, name, healthy))
+		return;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!route_cmp(&a->routes[i], &r))
+			return;	/* another port of the same address */
+	if (a->n_routes < XLB_MAX_VIPS)
+		a->routes[a->n_routes++] = r;
+}
+
+/* Announces each VIP address while one of its VIPs has a backend up and
+ * the data path is attached; withdraws it otherwise. */
+static void bgp_sync(struct agent *a)
+{
+	if (!a->cfg->bgp.enabled) {
+		if (a->bgp)
+			bgp_apply(a->bgp, NULL, NULL, 0);
+		return;
+	}
+	if (!a->bgp)
+		a->bgp = bgp_new(a->loop);
+	if (!a->routes)
+		a->routes = calloc(XLB_MAX_VIPS, sizeof(*a->routes));
+	if (!a->bgp || !a->routes)
+		return;
+	a->n_routes = 0;
+	state_for_each_vip(a->state, add_route, a);
+	qsort(a->routes, a->n_routes, sizeof(*a->routes), route_cmp);
+	bgp_apply(a->bgp, &a->cfg->bgp, a->routes, a->n_routes);
+}
+
+static void watch_tick(struct loop *loop, void *arg)
+{
+	struct agent *a = arg;
+
+	a->watch_timer = loop_add_timer(loop, WATCH_PERIOD_NS, watch_tick, a);
+	a->attached = watch_interfaces(a);
+	bgp_sync(a);
+}
+
 static int apply_config(struct agent *a, struct xlb_cfg *cfg)
 {
 	int err;
@@ -200,6 +336,10 @@ static int apply_config(struct agent *a, struct xlb_cfg *cfg)
 	if (err)
 		return err;
 	err = apply_interfaces(a, cfg);
+	free(a->if_watch);
+	a->if_watch = calloc(cfg->n_interfaces, sizeof(*a->if_watch));
+	if (!a->if_watch)
+		err = -ENOMEM;
 	config_free(a->cfg);
 	a->cfg = cfg;
 	return err;
@@ -225,6 +365,45 @@ static int do_reload(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static void add_vip_status(const char *name, const struct xlb_vip_key *key,
+			   size_t healthy, size_t total, void *arg)
+{
+	struct agent *a = ((void **)arg)[0];
+	json_object *arr = ((void **)arg)[1], *o = json_object_new_object();
+	const char *why = not_announced(a, name, healthy);
+	char buf[XLB_ADDR_STRLEN];
+
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "address",
+			       json_object_new_string(xlb_addr_str(
+				       &key->addr, key->family, buf,
+				       sizeof(buf))));
+	json_object_object_add(o, "healthy_backends",
+			       json_object_new_int64((int64_t)healthy));
+	json_object_object_add(o, "backends",
+			       json_object_new_int64((int64_t)total));
+	json_object_object_add(o, "announced", json_object_new_boolean(!why));
+	json_object_object_add(o, "why",
+			       json_object_new_string(why ? why : ""));
+	json_object_array_add(arr, o);
+}
+
+/* xlb bgp: the speaker, its sessions, and each VIP's announcement. */
+static json_object *bgp_reply(struct agent *a)
+{
+	json_object *o = a->cfg->bgp.enabled && a->bgp ? bgp_status(a->bgp)
+						       : json_object_new_object();
+	json_object *vips = json_object_new_array();
+	void *args[2] = { a, vips };
+
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(a->cfg->bgp.enabled));
+	if (a->cfg->bgp.enabled)
+		state_for_each_vip(a->state, add_vip_status, args);
+	json_object_object_add(o, "vips", vips);
+	return o;
+}
+
 static json_object *handle_request(json_object *req, void *arg)
 {
 	struct agent *a = arg;
@@ -245,6 +424,8 @@ static json_object *handle_request(json_object *req, void *arg)
 		json_object_object_add(ok, "ok", json_object_new_boolean(1));
 		return ok;
 	}
+	if (!strcmp(name, "bgp"))
+		return bgp_reply(a);
 	return state_handle_request(a->state, name, req);
 }
 
@@ -263,8 +444,9 @@ static void signal_ready(struct loop *loop, int fd, unsigned int events,
 		do_reload(a, err, sizeof(err));
 		return;
 	}
-	pr_info("signal %u: stopping; the data path stays attached\n",
-		si.ssi_signo);
+	pr_info("signal %u: stopping; the data path stays attached%s\n",
+		si.ssi_signo,
+		a->bgp ? ", its VIPs are withdrawn from BGP" : "");
 	loop_stop(loop);
 }
 
@@ -446,11 +628,15 @@ int agent_run(const struct agent_opts *opts)
 		goto out;
 	}
 	start_metrics(&a);
+	watch_tick(a.loop, &a);
 	pr_info("agent ready: %zu VIPs, control socket %s\n",
 		a.cfg->n_vips, a.cfg->control_socket);
 	ret = loop_run(a.loop);
 	a.exit_code = ret ? 1 : 0;
 out:
+	bgp_free(a.bgp);	/* sessions closed: routes withdrawn */
+	free(a.routes);
+	free(a.if_watch);
 	metrics_stop(a.metrics);
 	ctl_close(a.ctl);
 	if (a.hints) {

@@ -397,3 +397,93 @@ int do_backend_verb(const char *verb, int argc, char **argv)
 	}
 	return call_ok(req);
 }
+
+/* xlb table VIP [slots]: the VIP's table as the data path holds it. */
+int do_table(int argc, char **argv)
+{
+	json_object *req, *resp, *bes, *slots;
+	bool all = argc == 2 && !strcmp(argv[1], "slots");
+	int err;
+
+	if (argc < 1 || argc > 2 || (argc == 2 && !all))
+		return cli_error("usage: xlb table VIP [slots]");
+	req = request("table");
+	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
+	json_object_object_add(req, "slots", json_object_new_boolean(all));
+	err = call(req, &resp);
+	if (err)
+		return err;
+	if (cli.json) {
+		print_json(resp);
+		goto out;
+	}
+	printf("vip %s table %lld slots hash_seed %lld digest %s\n",
+	       str(resp, "vip"), num(resp, "size"), num(resp, "hash_seed"),
+	       str(resp, "digest"));
+	if (json_object_object_get_ex(resp, "backends", &bes))
+		for (size_t i = 0; i < json_object_array_length(bes); i++) {
+			json_object *b = json_object_array_get_idx(bes, i);
+
+			printf("  %-28s %8lld slots\n", str(b, "address"),
+			       num(b, "slots"));
+		}
+	if (json_object_object_get_ex(resp, "slots", &slots))
+		for (size_t i = 0; i < json_object_array_length(slots); i++)
+			printf("%zu %s\n", i,
+			       json_object_get_string(
+				       json_object_array_get_idx(slots, i)));
+out:
+	json_object_put(resp);
+	return 0;
+}
+
+/* xlb bgp: the speaker, its sessions and what each VIP announces. */
+int do_bgp(int argc, char **argv)
+{
+	json_object *resp, *arr;
+	int err;
+
+	(void)argv;
+	if (argc)
+		return cli_error("usage: xlb bgp");
+	err = call(request("bgp"), &resp);
+	if (err)
+		return err;
+	if (cli.json) {
+		print_json(resp);
+		goto out;
+	}
+	if (!num(resp, "enabled")) {
+		printf("bgp: off (no bgp: section in the config)\n");
+		goto out;
+	}
+	if (num(resp, "running"))
+		printf("speaker: BIRD pid %lld, config %s, socket %s\n",
+		       num(resp, "pid"), str(resp, "config"),
+		       str(resp, "socket"));
+	else
+		printf("speaker: not running (see the agent's log)\n");
+	if (json_object_object_get_ex(resp, "sessions", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *s = json_object_array_get_idx(arr, i);
+
+			printf("  neighbor %-24s AS%-10lld %-6s %-12s since "
+			       "%s\n",
+			       str(s, "neighbor"), num(s, "as"), str(s, "state"),
+			       str(s, "info"), str(s, "since"));
+		}
+	if (json_object_object_get_ex(resp, "vips", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *v = json_object_array_get_idx(arr, i);
+
+			printf("vip %s %s: %s (%lld of %lld backends up)%s%s\n",
+			       str(v, "name"), str(v, "address"),
+			       num(v, "announced") ? "announced"
+						   : "not announced",
+			       num(v, "healthy_backends"), num(v, "backends"),
+			       *str(v, "why") ? ": " : "", str(v, "why"));
+		}
+out:
+	json_object_put(resp);
+	return 0;
+}

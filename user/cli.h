@@ -25,6 +25,8 @@ int do_vip_del(int argc, char **argv);
 int do_vip_list(int argc, char **argv);
 int do_backend_verb(const char *verb, int argc, char **argv);
 int do_top(int argc, char **argv);
+int do_table(int argc, char **argv);
+int do_bgp(int argc, char **argv);
 
 /* Sends req (consumed) to the agent; on success *resp holds the answer,
  * else the error is printed. */

@@ -22,6 +22,12 @@
 #define XLB_CFG_HC_RISE 2
 #define XLB_CFG_HC_FALL 3
 
+#define XLB_CFG_DEFAULT_BIRD "/usr/sbin/bird"
+#define XLB_CFG_DEFAULT_BGP_RUN_DIR "/run/xlb/bird"
+#define XLB_CFG_BGP_HOLD_TIME_S 3
+#define XLB_CFG_BFD_INTERVAL_MS 100
+#define XLB_CFG_BFD_MULTIPLIER 3
+
 enum cfg_forwarding {
 	CFG_FWD_IPIP,	/* IPIP/IP6IP6/4in6/6in4: outer family = backend's */
 };
@@ -126,6 +132,40 @@ struct xlb_cfg_vip {
 	unsigned int line;
 };
 
+/* bgp.neighbors[]: a router the VIPs are announced to. */
+struct xlb_cfg_bgp_neighbor {
+	union xlb_addr addr;	/* network order */
+	__u8 family;		/* its session carries VIPs of this family */
+	__u32 as;		/* its AS number */
+	__u16 port;		/* host order, default 179 */
+	char *password;		/* TCP MD5 secret; NULL = none */
+	unsigned int line;
+};
+
+/* The bgp: section: the agent runs a BIRD speaker that announces each
+ * VIP address while the VIP has a backend up and the data path is
+ * attached. */
+struct xlb_cfg_bgp {
+	bool enabled;		/* the file has a bgp: section */
+	__u32 local_as;
+	bool has_router_id;
+	union xlb_addr router_id;	/* IPv4; unset: BIRD picks one */
+	__u32 hold_time_s;	/* 3..65535, default 3 */
+	bool bfd;		/* BFD on every session */
+	__u32 bfd_interval_ms;	/* default 100 */
+	__u32 bfd_multiplier;	/* default 3 */
+	bool has_med;
+	__u32 med;
+	__u32 *communities;	/* (ASN << 16) | VALUE */
+	size_t n_communities;
+	char **vips;		/* VIP names to announce; none = every VIP */
+	size_t n_vips;
+	struct xlb_cfg_bgp_neighbor *neighbors;	/* at least one */
+	size_t n_neighbors;
+	char *bird;		/* the BIRD 2 binary, default /usr/sbin/bird */
+	char *run_dir;		/* its config and control socket */
+};
+
 struct xlb_cfg {
 	char *source;		/* file name as given, for messages */
 	char **interfaces;	/* device names, at least one */
@@ -147,6 +187,7 @@ struct xlb_cfg {
 	union xlb_addr encap_source6;	/* outer IPv6 source base */
 	struct xlb_cfg_vip *vips;
 	size_t n_vips;
+	struct xlb_cfg_bgp bgp;
 };
 
 /*
@@ -168,6 +209,8 @@ const struct xlb_cfg_vip *config_vip_find(const struct xlb_cfg *cfg,
 					  const char *name);
 /* The VIP's key in the vips map (network order). */
 void config_vip_key(const struct xlb_cfg_vip *vip, struct xlb_vip_key *key);
+/* Whether bgp: announces the VIP (listed in bgp.vips, or no list). */
+bool config_bgp_announces(const struct xlb_cfg *cfg, const char *vip_name);
 /* Its XLB_VIP_* flags. */
 __u32 config_vip_flags(const struct xlb_cfg_vip *vip);
 /* Writes the config's part of the data path's settings: hash_seed, gw_mac

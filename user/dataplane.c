@@ -257,6 +257,44 @@ out:
 	return err;
 }
 
+int dataplane_read_table(struct dataplane *dp, __u32 vip_id, __u32 *slots,
+			 __u32 cap, __u32 *n)
+{
+	const size_t stride = 8 / sizeof(__u32);	/* as in set_table */
+	struct bpf_map_info info = {};
+	__u32 id, len = sizeof(info);
+	size_t maplen;
+	__u32 *mem;
+	int fd, err = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.maglev_tables),
+				&vip_id, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	maplen = ((size_t)info.max_entries * 8 + getpagesize() - 1) &
+		 ~((size_t)getpagesize() - 1);
+	mem = mmap(NULL, maplen, PROT_READ, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	*n = mem[0];
+	if (*n > cap || *n + XLB_TABLE_HDR > info.max_entries)
+		err = -ERANGE;
+	for (__u32 i = 0; !err && i < *n; i++)
+		slots[i] = mem[(XLB_TABLE_HDR + i) * stride];
+	munmap(mem, maplen);
+out:
+	close(fd);
+	return err;
+}
+
 int dataplane_del_table(struct dataplane *dp, __u32 vip_id)
 {
 	int fd = bpf_map__fd(dp->skel->maps.maglev_tables);
@@ -512,6 +550,14 @@ int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
 	int fd, err;
 
 	*upgraded = false;
+	/* A pin whose device went away (or was made again under the same
+	 * name, with a new ifindex) holds a link that runs nowhere. */
+	err = xdp_link_ifindex(link_path);
+	if (err >= 0 && err != ifindex) {
+		pr_info("%s: pinned link is on ifindex %d, not %d: replaced\n",
+			link_path, err, ifindex);
+		unlink(link_path);
+	}
 	fd = bpf_obj_get(link_path);
 	if (fd >= 0) {
 		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
@@ -533,6 +579,22 @@ int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
 	err = bpf_obj_pin(fd, link_path) ? -errno : 0;
 	close(fd);	/* the pin holds the link; on error this detaches */
 	return err;
+}
+
+int xdp_link_ifindex(const char *link_path)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(link_path), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	else if (info.type != BPF_LINK_TYPE_XDP)
+		err = -EINVAL;
+	close(fd);
+	return err ? err : (int)info.xdp.ifindex;
 }
 
 int xdp_link_detach(const char *link_path)

@@ -66,6 +66,9 @@ int xdp_detach(int ifindex);
  * is never without a program. Returns 0 or -errno; *upgraded tells which. */
 int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
 		    const char *link_path, bool *upgraded);
+/* The ifindex the pinned XDP link runs on (0: its device is gone), or
+ * -errno (-ENOENT: no pin). */
+int xdp_link_ifindex(const char *link_path);
 /* Detaches the pinned link and removes the pin. */
 int xdp_link_detach(const char *link_path);
 /* Flow-table size of the maps pinned in pin_dir, 0 if none. */
@@ -82,6 +85,10 @@ int dataplane_for_each_backend(struct dataplane *dp,
 					 void *arg),
 			       void *arg);
 int dataplane_del_table(struct dataplane *dp, __u32 vip_id);
+/* Reads the VIP's table as the data path sees it: *n slots into
+ * slots[0..cap-1]. -ENOENT when it has none, -ERANGE when cap is short. */
+int dataplane_read_table(struct dataplane *dp, __u32 vip_id, __u32 *slots,
+			 __u32 cap, __u32 *n);
 
 /* Backend side: the decap program and its local addresses. */
 struct decap;

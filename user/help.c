@@ -37,6 +37,13 @@ static const struct help helps[] = {
 	  "reload or restart. drain stops new flows (established ones stay);\n"
 	  "--remove deletes the backend once its flows are gone or after\n"
 	  "--timeout.\n" },
+	{ "bgp",
+	  "Usage: xlb bgp\n"
+	  "With a bgp: section in the config the agent runs a BIRD 2 speaker\n"
+	  "that announces each VIP address while one of its VIPs has a\n"
+	  "backend up and the data path is attached. Shows the speaker, each\n"
+	  "session's state (from BIRD's control socket) and, per VIP,\n"
+	  "whether it is announced and why not.\n" },
 	{ "decap",
 	  "Usage: xlb decap attach dev IF addr ADDR [addr ADDR]...\n"
 	  "                        [mode native|generic|auto]\n"
@@ -77,6 +84,12 @@ static const struct help helps[] = {
 	  "data path counter by reason (forward, pass, drop). -j: JSON.\n"
 	  "With --interval: rates per second over each interval instead of\n"
 	  "totals, every interval (0.1 to 3600 s), N times or until ^C.\n" },
+	{ "table",
+	  "Usage: xlb table VIP [slots]\n"
+	  "Reads the VIP's Maglev table from the data path: slots per backend\n"
+	  "and a digest of the backend address in every slot. Balancers with\n"
+	  "the same hash_seed and backends print the same digest (so any of\n"
+	  "them sends a flow to the same backend). slots lists every slot.\n" },
 	{ "top",
 	  "Usage: xlb top [-i SECONDS] [-n COUNT] "
 	  "[-o packets|bits|new|flows|name] [VIP]\n"

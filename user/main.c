@@ -72,6 +72,10 @@ static int do_help(int argc, char **argv)
 	       "  xlb backend del|undrain VIP ADDR\n"
 	       "  xlb backend drain VIP ADDR [--timeout 30s] [--remove]\n"
 	       "  xlb backend set VIP ADDR weight N\n"
+	       "  xlb table VIP [slots]          the VIP's Maglev table: slots "
+	       "per backend, digest\n"
+	       "  xlb bgp                        BGP speaker, sessions, "
+	       "announced VIPs\n"
 	       "  xlb reload                     re-read the config file\n"
 	       "  xlb decap attach dev IF addr ADDR [addr ADDR]... "
 	       "[mode native|generic|auto]\n"
@@ -277,12 +281,14 @@ int main(int argc, char **argv)
 	static const struct cmd cmds[] = {
 		{ "agent", do_agent },
 		{ "backend", do_backend },
+		{ "bgp", do_bgp },
 		{ "decap", do_decap },
 		{ "doctor", do_doctor },
 		{ "help", do_help },
 		{ "reload", do_reload },
 		{ "show", do_show },
 		{ "stats", do_stats },
+		{ "table", do_table },
 		{ "top", do_top },
 		{ "version", do_version },
 		{ "vip", do_vip },

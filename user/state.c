@@ -1115,9 +1115,118 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 	return ok_reply();
 }
 
+/* FNV-1a, 64 bits: a digest of a table that two hosts can compare. */
+static __u64 fnv1a(__u64 h, const void *data, size_t len)
+{
+	const __u8 *p = data;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The VIP's Maglev table as the data path holds it, by backend address
+ * (ids differ between hosts; addresses do not): slots per backend and a
+ * digest of the address in every slot, equal on every host that has the
+ * same seed and backends. "slots": true lists every slot. */
+static json_object *cmd_table(struct state *st, json_object *req)
+{
+	const char *name = req_string(req, "vip");
+	struct vip *v = name ? vip_by_name(st, name) : NULL;
+	const struct backend **by_id = NULL;
+	json_object *o = NULL, *arr, *all = NULL, *want;
+	char buf[XLB_ADDR_STRLEN], hex[20];
+	__u64 digest = 0xcbf29ce484222325ULL;
+	__u32 *slots = NULL, *count = NULL, n = 0;
+	int err;
+
+	if (!v)
+		return ctl_error("no VIP named '%s'", name ? name : "");
+	slots = malloc(XLB_MAX_TABLE_SIZE * sizeof(*slots));
+	count = calloc(XLB_MAX_BACKENDS, sizeof(*count));
+	by_id = calloc(XLB_MAX_BACKENDS, sizeof(*by_id));
+	if (!slots || !count || !by_id) {
+		o = ctl_error("out of memory");
+		goto out;
+	}
+	err = dataplane_read_table(st->dp, v->id, slots, XLB_MAX_TABLE_SIZE,
+				   &n);
+	if (err) {
+		o = ctl_error("vip %s: cannot read its table: %s", v->name,
+			      strerror(-err));
+		goto out;
+	}
+	for (size_t i = 0; i < v->n_backends; i++)
+		by_id[v->backends[i]->id] = v->backends[i];
+	if (json_object_object_get_ex(req, "slots", &want) &&
+	    json_object_get_boolean(want))
+		all = json_object_new_array();
+	for (__u32 i = 0; i < n; i++) {
+		const struct backend *b =
+			slots[i] < XLB_MAX_BACKENDS ? by_id[slots[i]] : NULL;
+		__u8 rec[sizeof(union xlb_addr) + 1] = {};
+
+		if (b) {
+			memcpy(rec, &b->addr, sizeof(b->addr));
+			rec[sizeof(b->addr)] = b->family;
+			count[b->id]++;
+		}
+		digest = fnv1a(digest, rec, sizeof(rec));
+		if (all)
+			json_object_array_add(
+				all, json_object_new_string(
+					     b ? xlb_addr_str(&b->addr,
+							      b->family, buf,
+							      sizeof(buf))
+					       : "none"));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "vip", json_object_new_string(v->name));
+	json_object_object_add(o, "size", json_object_new_int64(n));
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)digest);
+	json_object_object_add(o, "digest", json_object_new_string(hex));
+	json_object_object_add(o, "hash_seed",
+			       json_object_new_int64(st->dpcfg.hash_seed));
+	arr = json_object_new_array();
+	for (size_t i = 0; i < v->n_backends; i++) {
+		const struct backend *b = v->backends[i];
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(
+			e, "address",
+			json_object_new_string(xlb_addr_str(
+				&b->addr, b->family, buf, sizeof(buf))));
+		json_object_object_add(e, "slots",
+				       json_object_new_int64(count[b->id]));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "backends", arr);
+	if (all)
+		json_object_object_add(o, "slots", all);
+out:
+	free(slots);
+	free(count);
+	free(by_id);
+	return o;
+}
+
+void state_for_each_vip(struct state *st, state_vip_fn fn, void *arg)
+{
+	for (size_t i = 0; i < st->n_vips; i++) {
+		const struct vip *v = st->vips[i];
+		size_t healthy = 0;
+
+		for (size_t j = 0; j < v->n_backends; j++)
+			healthy += v->backends[j]->healthy;
+		fn(v->name, &v->key, healthy, v->n_backends, arg);
+	}
+}
+
 json_object *state_handle_request(struct state *st, const char *cmd,
 				  json_object *req)
 {
+	if (!strcmp(cmd, "table"))
+		return cmd_table(st, req);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(st, req);
 	if (!strcmp(cmd, "stats"))

@@ -33,6 +33,12 @@ void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
 /* The data path hints that a backend may be failing: probe it now. */
 void state_hint(struct state *st, __u32 backend_id);
 
+/* Calls fn for every VIP with how many of its backends pass their
+ * health checks (up or draining). */
+typedef void (*state_vip_fn)(const char *name, const struct xlb_vip_key *key,
+			     size_t healthy, size_t total, void *arg);
+void state_for_each_vip(struct state *st, state_vip_fn fn, void *arg);
+
 /* Control API commands other than reload. */
 json_object *state_handle_request(struct state *st, const char *cmd,
 				  json_object *req);
