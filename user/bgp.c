@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* VIP announcements over BGP. The agent runs its own BIRD 2 as a child
  * process: it writes BIRD's whole config from the bgp: section and the
- * routes to announce, and has BIRD re-read it on every change. BIRD dies
+ * routes to announce, and has BIRD re-read it on every change ("configure"
+ * on its control socket, without blocking the agent's loop). BIRD dies
  * with the agent (PR_SET_PDEATHSIG), so its sessions close and the routers
  * withdraw this host's routes at once; a host that freezes or loses power
  * is caught by the BGP hold time, or BFD when enabled. */
@@ -34,7 +35,11 @@
 /* Running this long counts as a good start: the backoff resets. */
 #define STABLE_NS (30000000000ULL)
 #define STOP_WAIT_MS 3000
-#define QUERY_TIMEOUT_MS 500
+/* xlb bgp asks BIRD for its sessions, waiting this long at most. */
+#define QUERY_TIMEOUT_MS 300
+/* A "configure" that gets no answer in this time is given up (BIRD is
+ * stuck or frozen) and tried again on the next bgp_apply(). */
+#define CONFIGURE_TIMEOUT_NS (2000000000ULL)
 
 struct bgp {
 	struct loop *loop;
@@ -48,9 +53,17 @@ struct bgp {
 	__u64 next_start_ns;	/* no start before this (backoff) */
 	__u64 backoff_ns;
 	bool start_failed;	/* logged once until a start succeeds */
-	char *text;		/* the config BIRD was told to read */
+	char *text;		/* the config in the file */
 	struct bgp_route *routes;	/* announced, as in text */
 	size_t n_routes;
+	/* "configure" over the control socket: generations of the file
+	 * written, asked for, taken and refused by BIRD */
+	__u64 gen, sent_gen, applied_gen, refused_gen;
+	int cfd;		/* control connection; -1 when none */
+	bool greeted;		/* BIRD said "0001 ... ready." */
+	char reply[1024];
+	size_t reply_len;
+	uint64_t cfg_timer;
 	/* neighbours of the config in force, for status */
 	struct xlb_cfg_bgp_neighbor *neighbors;
 	size_t n_neighbors;
@@ -165,6 +178,7 @@ struct bgp *bgp_new(struct loop *loop)
 	if (b) {
 		b->loop = loop;
 		b->backoff_ns = RESTART_MIN_NS;
+		b->cfd = -1;
 	}
 	return b;
 }
@@ -172,6 +186,124 @@ struct bgp *bgp_new(struct loop *loop)
 static bool same_str(const char *a, const char *b)
 {
 	return a && b && !strcmp(a, b);
+}
+
+/* ---- "configure" on BIRD's control socket, in the agent's loop ---- */
+
+static void configure_close(struct bgp *b)
+{
+	if (b->cfd < 0)
+		return;
+	loop_del_fd(b->loop, b->cfd);
+	close(b->cfd);
+	b->cfd = -1;
+	if (b->cfg_timer)
+		loop_del_timer(b->loop, b->cfg_timer);
+	b->cfg_timer = 0;
+}
+
+/* The last complete line of BIRD's reply when it ends the reply ("DDDD "
+ * with a final code: 0xxx done, 8xxx/9xxx errors), else NULL. */
+static const char *final_line(char *buf, size_t len)
+{
+	char *last;
+
+	if (len < 6 || buf[len - 1] != '\n')
+		return NULL;
+	buf[len - 1] = '\0';
+	last = strrchr(buf, '\n');
+	last = last ? last + 1 : buf;
+	buf[len - 1] = '\n';
+	if (strlen(last) >= 5 && last[4] == ' ' &&
+	    (last[0] == '0' || last[0] == '8' || last[0] == '9'))
+		return last;
+	return NULL;
+}
+
+static void configure_ready(struct loop *loop, int fd, unsigned int events,
+			    void *arg)
+{
+	struct bgp *b = arg;
+	const char *last;
+	ssize_t r;
+
+	(void)loop;
+	(void)events;
+	r = read(fd, b->reply + b->reply_len,
+		 sizeof(b->reply) - b->reply_len - 1);
+	if (r <= 0) {
+		if (r < 0 && errno == EAGAIN)
+			return;
+		configure_close(b);	/* tried again on the next apply */
+		return;
+	}
+	b->reply_len += (size_t)r;
+	b->reply[b->reply_len] = '\0';
+	if (!b->greeted) {	/* "0001 BIRD 2.0.12 ready." */
+		if (!strchr(b->reply, '\n'))
+			return;
+		b->greeted = true;
+		b->reply_len = 0;
+		b->sent_gen = b->gen;
+		if (write(fd, "configure\n", 10) != 10)
+			configure_close(b);
+		return;
+	}
+	last = final_line(b->reply, b->reply_len);
+	if (!last) {
+		if (b->reply_len + 1 >= sizeof(b->reply))
+			b->reply_len = 0;	/* long chatter: keep the end */
+		return;
+	}
+	if (last[0] == '0') {
+		b->applied_gen = b->sent_gen;
+		pr_debug("bgp: speaker reconfigured (%.*s)\n",
+			 (int)strcspn(last, "\n"), last);
+	} else {
+		b->refused_gen = b->sent_gen;
+		pr_warn("bgp: speaker refused %s: %.*s\n", b->conf,
+			(int)strcspn(last, "\n"), last);
+	}
+	configure_close(b);
+}
+
+static void configure_timeout(struct loop *loop, void *arg)
+{
+	struct bgp *b = arg;
+
+	(void)loop;
+	b->cfg_timer = 0;
+	pr_warn("bgp: speaker did not answer 'configure' in %llu ms; "
+		"trying again\n", CONFIGURE_TIMEOUT_NS / 1000000ULL);
+	configure_close(b);
+}
+
+/* Asks the running speaker to re-read the file when it has not taken the
+ * latest one yet. A speaker that refused a generation is not asked again
+ * until the next one. */
+static void configure_kick(struct bgp *b)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (b->cfd >= 0 || b->applied_gen == b->gen ||
+	    b->refused_gen == b->gen)
+		return;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", b->ctl);
+	b->cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (b->cfd < 0)
+		return;
+	/* connect() on a Unix socket is done at once or fails (not yet
+	 * listening: BIRD is starting; the next apply tries again) */
+	if (connect(b->cfd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    loop_add_fd(b->loop, b->cfd, LOOP_READ, configure_ready, b)) {
+		close(b->cfd);
+		b->cfd = -1;
+		return;
+	}
+	b->greeted = false;
+	b->reply_len = 0;
+	b->cfg_timer = loop_add_timer(b->loop, CONFIGURE_TIMEOUT_NS,
+				      configure_timeout, b);
 }
 
 /* Reaps the speaker if it exited; false when it is not running. */
@@ -201,6 +333,7 @@ static bool speaker_alive(struct bgp *b)
 	b->pid = 0;
 	free(b->text);	/* a new speaker reads the config afresh */
 	b->text = NULL;
+	configure_close(b);
 	return false;
 }
 
@@ -314,6 +447,7 @@ gone:
 	b->pid = 0;
 	free(b->text);
 	b->text = NULL;
+	configure_close(b);
 }
 
 static int write_file(const char *path, const char *text)
@@ -430,6 +564,7 @@ int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 		return -errno;
 	if (alive && same_str(text, b->text)) {
 		free(text);
+		configure_kick(b);	/* a "configure" still owed */
 		return 0;
 	}
 	if (n) {
@@ -447,15 +582,18 @@ int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 		pr_warn("bgp: cannot write %s: %s\n", b->conf, strerror(-err));
 		goto out;
 	}
-	/* SIGHUP makes BIRD re-read its config: only what changed is
-	 * redone, so sessions stay up while routes come and go. */
-	if (alive && kill(b->pid, SIGHUP))
-		alive = false;
+	/* A new speaker reads the file as it starts; a running one is
+	 * asked to re-read it, and redoes only what changed: sessions stay
+	 * up while routes come and go. */
 	if (!alive) {
 		err = speaker_start(b);
 		if (err)
 			goto out;
 	}
+	b->gen++;
+	if (!alive)
+		b->applied_gen = b->gen;
+	configure_kick(b);
 	log_changes(b, routes, n);
 	free(b->text);
 	free(b->routes);
@@ -504,6 +642,7 @@ static int bird_query(const char *ctl, const char *cmd, char *buf, size_t len)
 	}
 	while (loop_now_ns() < deadline && used + 1 < len) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		const char *last;
 		ssize_t r;
 
 		if (poll(&p, 1, 50) <= 0)
@@ -526,18 +665,10 @@ static int bird_query(const char *ctl, const char *cmd, char *buf, size_t len)
 			sent = true;
 			continue;
 		}
-		/* done at a complete line "DDDD " whose code is final */
-		if (used >= 6 && buf[used - 1] == '\n') {
-			const char *last = buf + used - 1;
-
-			while (last > buf && last[-1] != '\n')
-				last--;
-			if (strlen(last) >= 5 && last[4] == ' ' &&
-			    last[0] >= '0' && last[0] <= '9' &&
-			    (last[0] == '0' || last[0] >= '8')) {
-				err = last[0] == '0' ? 0 : -EPROTO;
-				goto out;
-			}
+		last = final_line(buf, used);
+		if (last) {
+			err = last[0] == '0' ? 0 : -EPROTO;
+			goto out;
 		}
 	}
 out:

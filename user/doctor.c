@@ -28,6 +28,7 @@
 #include "agent.h"
 #include "cli.h"
 #include "config.h"
+#include "ctl.h"
 #include "doctor.h"
 
 #define DOCTOR_MAX_VIPS 32
@@ -290,6 +291,25 @@ static void check_balancer_xdp(struct doctor *d, const char *ifname,
 
 /* ---- interfaces ---- */
 
+/* An interface's sysctl value under net/FAMILY/conf ("ipv4", "ipv6");
+ * -1 when unreadable. */
+static int conf_value(const char *family, const char *ifname, const char *key)
+{
+	char path[128];
+	FILE *f;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family,
+		 ifname, key);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
 static int if_flags_mtu(const char *ifname, short *flags, int *mtu)
 {
 	struct ifreq ifr = {};
@@ -306,6 +326,31 @@ static int if_flags_mtu(const char *ifname, short *flags, int *mtu)
 	*mtu = ifr.ifr_mtu;
 	close(s);
 	return err;
+}
+
+/* bpf_fib_lookup routes nothing that arrives on a device with forwarding
+ * off: the tunnels' next hop must then come from gateway_mac. */
+static void check_forwarding(struct doctor *d, const struct xlb_cfg *cfg,
+			     const char *ifname, const char *family)
+{
+	int on = conf_value(family, ifname, "forwarding");
+	char what[64], fix[128];
+
+	snprintf(what, sizeof(what), "forwarding %s %s", family, ifname);
+	snprintf(fix, sizeof(fix), "sysctl -w net.%s.conf.%s.forwarding=1",
+		 family, ifname);
+	if (on > 0)
+		report(d, V_OK, what, NULL, "on: the data path looks up the "
+		       "backends' next hop in the routing table");
+	else if (cfg->has_gateway_mac)
+		report(d, V_WARN, what, fix, "off: the routing table answers "
+		       "no lookup from the data path, so every tunnel goes "
+		       "to gateway_mac, whatever the routes say");
+	else
+		report(d, V_FAIL, what, fix, "off: the routing table answers "
+		       "no lookup from the data path and there is no "
+		       "gateway_mac, so every packet to a VIP is dropped "
+		       "(drop_no_route)");
 }
 
 static void check_interface(struct doctor *d, const struct xlb_cfg *cfg,
@@ -336,6 +381,16 @@ static void check_interface(struct doctor *d, const struct xlb_cfg *cfg,
 		report(d, V_OK, what, NULL, "exists and is up");
 
 	check_balancer_xdp(d, ifname, ifindex, cfg->xdp_mode, probe, pin_root);
+	for (int fam = 0; fam < 2; fam++) {
+		bool used = false;
+
+		for (size_t i = 0; i < cfg->n_vips; i++)
+			for (size_t j = 0; j < cfg->vips[i].n_backends; j++)
+				used |= cfg->vips[i].backends[j].family ==
+					(fam ? XLB_FAMILY_V6 : XLB_FAMILY_V4);
+		if (used)
+			check_forwarding(d, cfg, ifname, fam ? "ipv6" : "ipv4");
+	}
 
 	snprintf(what, sizeof(what), "mtu %s", ifname);
 	snprintf(fix, sizeof(fix), "ip link set %s mtu %u (and the same on "
@@ -371,6 +426,70 @@ static void check_agent_socket(struct doctor *d, const char *path)
 		       "anything", path);
 }
 
+/* With a bgp: section: BIRD can run, and (from the agent) each session
+ * is up and each VIP announced. */
+static void check_bgp(struct doctor *d, const struct xlb_cfg *cfg)
+{
+	json_object *req, *resp = NULL, *arr;
+	char err[256], what[96];
+
+	if (!cfg->bgp.enabled)
+		return;
+	if (access(cfg->bgp.bird, X_OK)) {
+		report(d, V_FAIL, "bgp speaker", "apt-get install bird2, or "
+		       "set bgp.bird", "cannot run %s (%s): no VIP is "
+		       "announced, so the routers send this host nothing",
+		       cfg->bgp.bird, strerror(errno));
+		return;
+	}
+	report(d, V_OK, "bgp speaker", NULL, "%s can run", cfg->bgp.bird);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("bgp"));
+	if (ctl_call(cfg->control_socket, req, &resp, 2000, err, sizeof(err))) {
+		json_object_put(req);
+		return;	/* check_agent_socket says it */
+	}
+	json_object_put(req);
+	if (json_object_object_get_ex(resp, "sessions", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *s = json_object_array_get_idx(arr, i), *v;
+			const char *nb = "", *state = "", *info = "";
+
+			if (json_object_object_get_ex(s, "neighbor", &v))
+				nb = json_object_get_string(v);
+			if (json_object_object_get_ex(s, "state", &v))
+				state = json_object_get_string(v);
+			if (json_object_object_get_ex(s, "info", &v))
+				info = json_object_get_string(v);
+			snprintf(what, sizeof(what), "bgp session %s", nb);
+			if (!strcmp(state, "up"))
+				report(d, V_OK, what, NULL, "%s", info);
+			else
+				report(d, V_WARN, what, "check the neighbour's "
+				       "address and AS on both sides, and "
+				       "that TCP port 179 is open",
+				       "%s %s: nothing is announced to it",
+				       state, info);
+		}
+	if (json_object_object_get_ex(resp, "vips", &arr))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *v = json_object_array_get_idx(arr, i), *f;
+			const char *name = "", *why = "";
+
+			if (json_object_object_get_ex(v, "name", &f))
+				name = json_object_get_string(f);
+			if (json_object_object_get_ex(v, "why", &f))
+				why = json_object_get_string(f);
+			snprintf(what, sizeof(what), "bgp vip %s", name);
+			if (!*why)
+				report(d, V_OK, what, NULL, "announced");
+			else
+				report(d, V_WARN, what, "xlb show", "not "
+				       "announced: %s", why);
+		}
+	json_object_put(resp);
+}
+
 static void check_balancer(struct doctor *d, const struct xlb_cfg *cfg,
 			   bool probe, const char *pin_root)
 {
@@ -384,27 +503,10 @@ static void check_balancer(struct doctor *d, const struct xlb_cfg *cfg,
 		check_interface(d, cfg, cfg->interfaces[i], overhead, probe,
 				pin_root);
 	check_agent_socket(d, cfg->control_socket);
+	check_bgp(d, cfg);
 }
 
 /* ---- backend ---- */
-
-/* An interface's sysctl value under net/ipv4/conf; -1 when unreadable. */
-static int conf_value(const char *ifname, const char *key)
-{
-	char path[128];
-	FILE *f;
-	int v = -1;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname,
-		 key);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%d", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
 
 static bool addr_equal(const struct sockaddr *sa, const union xlb_addr *a,
 		       __u8 family)
@@ -516,8 +618,8 @@ static void check_backend(struct doctor *d, char **vips, int nvips)
 		/* rp_filter: only where decapsulated packets come in (every
 		 * interface if no decap is attached yet) */
 		if (!decap_on[0] || word_in(i->if_name, decap_on)) {
-			all = conf_value("all", "rp_filter");
-			own = conf_value(i->if_name, "rp_filter");
+			all = conf_value("ipv4", "all", "rp_filter");
+			own = conf_value("ipv4", i->if_name, "rp_filter");
 			eff = all > own ? all : own;
 			snprintf(what, sizeof(what), "rp_filter %s",
 				 i->if_name);
@@ -540,8 +642,8 @@ static void check_backend(struct doctor *d, char **vips, int nvips)
 		}
 		if (flags & IFF_NOARP)
 			continue;
-		all = conf_value("all", "arp_ignore");
-		own = conf_value(i->if_name, "arp_ignore");
+		all = conf_value("ipv4", "all", "arp_ignore");
+		own = conf_value("ipv4", i->if_name, "arp_ignore");
 		ign = all > own ? all : own;
 		snprintf(what, sizeof(what), "arp_ignore %s", i->if_name);
 		snprintf(fix, sizeof(fix), "sysctl -w "
@@ -554,8 +656,8 @@ static void check_backend(struct doctor *d, char **vips, int nvips)
 			       "host answers ARP for the VIP on %s and "
 			       "steals its traffic from the balancer", all,
 			       i->if_name, own, i->if_name);
-		all = conf_value("all", "arp_announce");
-		own = conf_value(i->if_name, "arp_announce");
+		all = conf_value("ipv4", "all", "arp_announce");
+		own = conf_value("ipv4", i->if_name, "arp_announce");
 		ann = all > own ? all : own;
 		snprintf(what, sizeof(what), "arp_announce %s", i->if_name);
 		snprintf(fix, sizeof(fix), "sysctl -w "

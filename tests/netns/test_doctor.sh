@@ -123,6 +123,27 @@ check "agent: program and mode reported" \
 check "agent: socket answers" has '^OK +agent '
 check "agent: MTU 1520 OK" has '^OK +mtu lc0 '
 check "agent: program untouched" [ "$(xdp_prog_id lb lc0)" = "$id" ]
+check "agent: forwarding on lc0 OK" has '^OK +forwarding ipv4 lc0 '
+# forwarding off: the data path's route lookups fail
+sysctl_ns lb net.ipv4.conf.lc0.forwarding=0
+doctor lb -c "$TMP/xlb.yaml" --pin-dir "$BPFFS/xlb"
+rc=$?
+sysctl_ns lb net.ipv4.conf.lc0.forwarding=1
+check "forwarding off: non-zero exit" [ "$rc" -ne 0 ]
+check "forwarding off: named with its fix" \
+	has '^FAIL +forwarding ipv4 lc0 .*drop_no_route.*net.ipv4.conf.lc0.forwarding=1'
+# a bgp: section whose BIRD cannot run
+{ cat "$TMP/xlb.yaml"; cat <<YAML; } >"$TMP/bgp.yaml"
+bgp:
+  local_as: 65001
+  bird: /nonexistent/bird
+  neighbors: [{ address: 192.0.2.1, as: 65000 }]
+YAML
+doctor lb -c "$TMP/bgp.yaml" --pin-dir "$BPFFS/xlb"
+rc=$?
+check "bgp without BIRD: non-zero exit" [ "$rc" -ne 0 ]
+check "bgp without BIRD: named with its fix" \
+	has '^FAIL +bgp speaker .*/nonexistent/bird.*apt-get install bird2'
 
 # ---- bash completion against the running agent ----
 complete_words() {
@@ -141,15 +162,16 @@ check "completion: backend addresses from the agent" [ "$(complete_words \
 
 # ---- help ----
 check "help doctor" bash -c "'$BUILD/xlb' help doctor | grep -q -- --backend"
-check "help of every subcommand" bash -c "for c in agent backend decap \
-	doctor help reload show stats top version vip; do
+check "help of every subcommand" bash -c "for c in agent backend bgp decap \
+	doctor help reload show stats table top version vip; do
 	'$BUILD/xlb' help \$c | grep -q '^Usage: xlb' || exit 1; done"
 # groff-base is in every Debian install but minimal containers
 if command -v groff >/dev/null; then
 	check "man page renders without warnings" bash -c \
 		"groff -man -Tutf8 -ww -z docs/xlb.8 2>&1 | { ! grep -q .; }"
 fi
-for c in agent show stats top vip backend reload decap doctor version help; do
+for c in agent show stats top vip backend reload decap doctor version help \
+	table bgp; do
 	check "man page covers $c" grep -q "^\\.SS xlb $c" docs/xlb.8
 done
 missing=

@@ -495,6 +495,67 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:9: vips[0].rebuild_threshold: must be a percentage" },
 	{ WEB "      []\n    min_rebuild_interval: 0ms\n",
 	  "t.yaml:9: vips[0].min_rebuild_interval: must be at least 1ms" },
+	/* bgp: lines 3..7 hold vip web (no backends), bgp: starts at 9 */
+#define BGP WEB "      []\nbgp:\n"
+#define NB "  neighbors: [{ address: 192.0.2.1, as: 65000 }]\n"
+	{ BGP "  neighbors: [{ address: 192.0.2.1, as: 65000 }]\n",
+	  "t.yaml:10: bgp.local_as: required: this host's AS number" },
+	{ BGP "  local_as: 0\n" NB,
+	  "t.yaml:10: bgp.local_as: must be 1..4294967295, got 0" },
+	{ BGP "  local_as: 65001\n",
+	  "t.yaml:10: bgp.neighbors: required: the routers to announce to" },
+	{ BGP "  local_as: 65001\n  neighbors: []\n",
+	  "t.yaml:11: bgp.neighbors: must name at least one router" },
+	{ BGP "  local_as: 65001\n  neighbors: [{ as: 65000 }]\n",
+	  "t.yaml:11: bgp.neighbors[0].address: required: the router's "
+	  "address" },
+	{ BGP "  local_as: 65001\n  neighbors: [{ address: 192.0.2.1 }]\n",
+	  "t.yaml:11: bgp.neighbors[0].as: required: the router's AS number" },
+	{ BGP "  local_as: 65001\n  neighbors:\n"
+	  "    - { address: 192.0.2.1, as: 65000 }\n"
+	  "    - { address: 192.0.2.1, as: 65002 }\n",
+	  "t.yaml:13: bgp.neighbors[1]: 192.0.2.1 is already bgp.neighbors[0] "
+	  "(line 12)" },
+	{ BGP "  local_as: 65001\n  neighbors: [{ address: 192.0.2.1, as: 1, "
+	  "port: 0 }]\n",
+	  "t.yaml:11: bgp.neighbors[0].port: must be 1..65535, got 0" },
+	{ BGP "  local_as: 65001\n  neighbors: [{ address: 192.0.2.1, as: 1, "
+	  "password: \"a b\" }]\n",
+	  "t.yaml:11: bgp.neighbors[0].password: must be 1..80 characters "
+	  "without spaces, quotes or backslashes" },
+	{ BGP "  local_as: 65001\n  neighbors: [{ address: 192.0.2.1, as: 1, "
+	  "hold: 3 }]\n",
+	  "t.yaml:11: bgp.neighbors[0].hold: unknown key" },
+	{ BGP "  local_as: 65001\n  hold_time: 2s\n" NB,
+	  "t.yaml:11: bgp.hold_time: must be whole seconds, 3s..65535s" },
+	{ BGP "  local_as: 65001\n  hold_time: 3500ms\n" NB,
+	  "t.yaml:11: bgp.hold_time: must be whole seconds" },
+	{ BGP "  local_as: 65001\n  router_id: 2001:db8::1\n" NB,
+	  "t.yaml:11: bgp.router_id: must be an IPv4 address" },
+	{ BGP "  local_as: 65001\n  bfd: maybe\n" NB,
+	  "t.yaml:11: bgp.bfd: must be true or false" },
+	{ BGP "  local_as: 65001\n  bfd_interval: 5ms\n" NB,
+	  "t.yaml:11: bgp.bfd_interval: must be 10ms..60s" },
+	{ BGP "  local_as: 65001\n  bfd_multiplier: 0\n" NB,
+	  "t.yaml:11: bgp.bfd_multiplier: must be 1..255, got 0" },
+	{ BGP "  local_as: 65001\n  communities: [\"65001\"]\n" NB,
+	  "t.yaml:11: bgp.communities[0]: must be ASN:VALUE, both 0..65535" },
+	{ BGP "  local_as: 65001\n  communities: [\"65001:70000\"]\n" NB,
+	  "t.yaml:11: bgp.communities[0]: must be ASN:VALUE" },
+	{ BGP "  local_as: 65001\n  vips: [api]\n" NB,
+	  "t.yaml:11: bgp.vips[0]: no VIP named 'api' in vips:" },
+	{ BGP "  local_as: 65001\n  vips: [web, web]\n" NB,
+	  "t.yaml:11: bgp.vips[1]: 'web' is already bgp.vips[0]" },
+	{ BGP "  local_as: 65001\n  run_dir: bird\n" NB,
+	  "t.yaml:11: bgp.run_dir: must be an absolute path" },
+	{ BGP "  local_as: 65001\n  bird: bird\n" NB,
+	  "t.yaml:11: bgp.bird: must be an absolute path" },
+	{ BGP "  local_as: 65001\n  neighbours: []\n",
+	  "t.yaml:11: bgp.neighbours: unknown key (did you mean "
+	  "'neighbors'?)" },
+	{ BGP "  - 65001\n", "t.yaml:10: bgp: must be a mapping" },
+#undef NB
+#undef BGP
 	/* merge keys */
 	{ WEB "      []\n    health_check: { <<: 5 }\n",
 	  "t.yaml:9: vips[0].health_check: '<<' must merge a mapping" },
@@ -924,6 +985,91 @@ static void test_merge_bomb(void **state)
 	free(yaml);
 }
 
+/* ---- bgp ---- */
+
+static void test_bgp(void **state)
+{
+	struct xlb_cfg *cfg;
+	const struct xlb_cfg_bgp *b;
+
+	(void)state;
+	cfg = parse_ok(WEB "      []\n"
+		       "  - name: api\n    address: 203.0.113.11\n"
+		       "    port: 443\n    protocol: tcp\n    backends: []\n"
+		       "bgp:\n"
+		       "  local_as: 4200000001\n"
+		       "  router_id: 192.0.2.2\n"
+		       "  hold_time: 9s\n"
+		       "  bfd: true\n"
+		       "  bfd_interval: 50ms\n"
+		       "  bfd_multiplier: 5\n"
+		       "  med: 20\n"
+		       "  communities: [\"65001:80\", \"0:0\"]\n"
+		       "  vips: [api]\n"
+		       "  run_dir: /run/xlb/bird-a\n"
+		       "  bird: /opt/bird/sbin/bird\n"
+		       "  neighbors:\n"
+		       "    - { address: 192.0.2.1, as: 65000, port: 1179, "
+		       "password: s3cret }\n"
+		       "    - { address: \"2001:db8::1\", as: 65000 }\n");
+	b = &cfg->bgp;
+	assert_true(b->enabled);
+	assert_int_equal(b->local_as, 4200000001u);
+	assert_true(b->has_router_id);
+	assert_int_equal(b->router_id.v4, htonl(0xc0000202));
+	assert_int_equal(b->hold_time_s, 9);
+	assert_true(b->bfd);
+	assert_int_equal(b->bfd_interval_ms, 50);
+	assert_int_equal(b->bfd_multiplier, 5);
+	assert_true(b->has_med);
+	assert_int_equal(b->med, 20);
+	assert_int_equal(b->n_communities, 2);
+	assert_int_equal(b->communities[0], (65001u << 16) | 80);
+	assert_int_equal(b->communities[1], 0);
+	assert_int_equal(b->n_vips, 1);
+	assert_string_equal(b->vips[0], "api");
+	assert_false(config_bgp_announces(cfg, "web"));
+	assert_true(config_bgp_announces(cfg, "api"));
+	assert_string_equal(b->run_dir, "/run/xlb/bird-a");
+	assert_string_equal(b->bird, "/opt/bird/sbin/bird");
+	assert_int_equal(b->n_neighbors, 2);
+	assert_int_equal(b->neighbors[0].family, XLB_FAMILY_V4);
+	assert_int_equal(b->neighbors[0].as, 65000);
+	assert_int_equal(b->neighbors[0].port, 1179);
+	assert_string_equal(b->neighbors[0].password, "s3cret");
+	assert_int_equal(b->neighbors[1].family, XLB_FAMILY_V6);
+	assert_int_equal(b->neighbors[1].port, 179);
+	assert_null(b->neighbors[1].password);
+	config_free(cfg);
+
+	/* defaults; every VIP announced without a list */
+	cfg = parse_ok(WEB "      []\nbgp:\n  local_as: 65001\n"
+		       "  neighbors: [{ address: 192.0.2.1, as: 65000 }]\n");
+	b = &cfg->bgp;
+	assert_true(b->enabled);
+	assert_false(b->has_router_id);
+	assert_int_equal(b->hold_time_s, XLB_CFG_BGP_HOLD_TIME_S);
+	assert_false(b->bfd);
+	assert_int_equal(b->bfd_interval_ms, XLB_CFG_BFD_INTERVAL_MS);
+	assert_int_equal(b->bfd_multiplier, XLB_CFG_BFD_MULTIPLIER);
+	assert_false(b->has_med);
+	assert_int_equal(b->n_communities, 0);
+	assert_string_equal(b->run_dir, XLB_CFG_DEFAULT_BGP_RUN_DIR);
+	assert_string_equal(b->bird, XLB_CFG_DEFAULT_BIRD);
+	assert_true(config_bgp_announces(cfg, "web"));
+	assert_true(config_bgp_announces(cfg, "added-at-run-time"));
+	config_free(cfg);
+
+	/* no section, or an empty one: off */
+	cfg = parse_ok(WEB "      []\n");
+	assert_false(cfg->bgp.enabled);
+	assert_false(config_bgp_announces(cfg, "web"));
+	config_free(cfg);
+	cfg = parse_ok(WEB "      []\nbgp:\n");
+	assert_false(cfg->bgp.enabled);
+	config_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -941,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_weights_keys),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_bomb),
+		cmocka_unit_test(test_bgp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
