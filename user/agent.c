@@ -238,7 +238,12 @@ static bool watch_interfaces(struct agent *a)
 				ifname);
 			*st = IF_DETACHED;
 		}
+		/* after a detach, the pins go back first (the directories
+		 * too), so the next agent adopts this one's maps */
 		if (*st != IF_DETACHED && ifindex &&
+		    (mkdir(a->pin_root, 0700) || errno == EEXIST) &&
+		    (mkdir(a->map_dir, 0700) || errno == EEXIST) &&
+		    !dataplane_repin(a->dp) &&
 		    !xdp_link_attach((int)ifindex, dataplane_prog_fd(a->dp),
 				     mode_of(a->cfg->xdp_mode), path,
 				     &upgraded)) {

@@ -96,6 +96,23 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 	return 0;
 }
 
+int dataplane_repin(struct dataplane *dp)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		const char *path = bpf_map__pin_path(map);
+
+		if (!path || !access(path, F_OK))
+			continue;
+		if (bpf_obj_pin(bpf_map__fd(map), path))
+			return -errno;
+		pr_info("map %s pinned again at %s\n", bpf_map__name(map),
+			path);
+	}
+	return 0;
+}
+
 __u32 dataplane_pinned_flow_entries(const char *pin_dir)
 {
 	struct bpf_map_info info = {};

@@ -71,6 +71,9 @@ int xdp_link_attach(int ifindex, int prog_fd, enum xdp_mode mode,
 int xdp_link_ifindex(const char *link_path);
 /* Detaches the pinned link and removes the pin. */
 int xdp_link_detach(const char *link_path);
+/* Pins again the maps whose pins were removed (xlb agent --detach under a
+ * running agent), so that the next agent adopts them. */
+int dataplane_repin(struct dataplane *dp);
 /* Flow-table size of the maps pinned in pin_dir, 0 if none. */
 __u32 dataplane_pinned_flow_entries(const char *pin_dir);
 /* Walks the pinned state a previous agent left: every VIP, then every

@@ -401,6 +401,27 @@ else
 	fail "lb1's checks pass again: announced again"
 fi
 
+# ---- the data path detached under a running agent: withdrawn
+
+ip netns exec "$(ns_name lb1)" "$BUILD/xlb" agent --detach \
+	--pin-dir "$TMP/bpf/lb1" >/dev/null
+if ms=$(wait_nexthops "${LB_ADDR[2]}" 10); then
+	pass "lb1 detached: withdrawn ($ms ms)"
+else
+	fail "lb1 detached: withdrawn: $(nexthops | tr '\n' ' ')"
+fi
+check "xlb bgp on lb1 says why" \
+	sh -c "'$BUILD/xlb' -s '$TMP/lb1.sock' bgp | grep -q 'not announced (3 of 3 backends up): the data path is not attached'"
+check "lb1: xlb reload attaches again" xlb_on 1 reload
+if ms=$(wait_nexthops "${LB_ADDR[1]} ${LB_ADDR[2]}" 10); then
+	pass "lb1 attached again: announced again ($ms ms)"
+else
+	fail "lb1 attached again: announced again"
+fi
+check "lb1's maps pinned again (a later restart adopts them)" \
+	test -e "$TMP/bpf/lb1/maps-v1/flows"
+check "new connections are all answered" all_answered 50
+
 # ---- 5. a frozen speaker (a host that hangs): BFD withdraws its route
 
 check "long-lived connections up again" ll_start freeze
