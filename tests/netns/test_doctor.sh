@@ -159,6 +159,11 @@ check "completion: VIP names from the agent" [ "$(complete_words \
 	"$BUILD/xlb" -s "$TMP/xlb.sock" backend drain "")" = web4 ]
 check "completion: backend addresses from the agent" [ "$(complete_words \
 	"$BUILD/xlb" -s "$TMP/xlb.sock" backend del web4 "")" = "$(be_addr4 1)" ]
+check "completion: xlb table takes VIP names" [ "$(complete_words \
+	"$BUILD/xlb" -s "$TMP/xlb.sock" table "")" = web4 ]
+check "completion: bgp and table are subcommands" [ "$(complete_words \
+	"$BUILD/xlb" b)" = "backend bgp" ] && [ "$(complete_words \
+	"$BUILD/xlb" ta)" = table ]
 
 # ---- help ----
 check "help doctor" bash -c "'$BUILD/xlb' help doctor | grep -q -- --backend"
