@@ -211,10 +211,20 @@ void health_probe_now(struct health_target *t)
 		pr_debug("health %s: probing now\n", t->name);
 }
 
+/* The held connection closing is the server's own word: probed at once
+ * with a budget of its own, so retried SYNs that spent the hints' budget
+ * do not delay it to the next regular probe (a server that closes every
+ * connection still gets no more than the budget between two regular
+ * probes). A probe in flight sees the same server. */
 void hc_held_closed(struct health_target *t, const char *why)
 {
+	bool now = t->ops->start && !t->probing &&
+		   t->held_ok < HC_HINT_BUDGET;
+
+	if (now)
+		arm(t, 0, HC_PROBE_HELD);
 	pr_debug("health %s: held connection %s, %s\n", t->name, why,
-		 probe_hint(t) ? "probing now" : "probe pending");
+		 now ? "probing now" : "probe pending");
 }
 
 static void record(struct health_target *t, bool ok, __u64 latency)
@@ -247,9 +257,11 @@ void hc_probe_done(struct health_target *t, enum hc_result r,
 
 	t->probing = false;
 	if (t->probe_kind == HC_PROBE_REGULAR)
-		t->hint_ok = 0;
+		t->hint_ok = t->held_ok = 0;
 	else if (t->probe_kind == HC_PROBE_HINT && ok)
 		t->hint_ok++;
+	else if (t->probe_kind == HC_PROBE_HELD && ok)
+		t->held_ok++;
 	t->last_result = r;
 	snprintf(t->last_reason, sizeof(t->last_reason), "%s",
 		 reason ? reason : health_result_name(r));

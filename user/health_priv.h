@@ -31,10 +31,12 @@ extern const struct hc_ops hc_grpc_ops;
 enum hc_probe_kind {
 	HC_PROBE_REGULAR,	/* on the interval */
 	HC_PROBE_CHAIN,		/* re-probe after immediate evidence */
-	HC_PROBE_HINT,		/* held connection closed, health_probe_now() */
+	HC_PROBE_HELD,		/* the held connection closed */
+	HC_PROBE_HINT,		/* health_probe_now() (retried SYNs) */
 };
 
-/* Successful hint probes allowed between two regular ones. */
+/* Successful hint probes, and held-connection probes, allowed between
+ * two regular ones (each kind its own budget). */
 #define HC_HINT_BUDGET 2
 
 struct hc_sample {
@@ -62,6 +64,8 @@ struct health_target {
 	uint64_t probe_start_ns;
 	unsigned int hint_ok;		/* successful hint probes since the
 					 * last regular one */
+	unsigned int held_ok;		/* successful held-connection probes
+					 * since the last regular one */
 	uint64_t soon_id;		/* hc_probe_done_soon() timer */
 	enum hc_result soon_result;
 	char soon_reason[HC_REASON_LEN];

@@ -1012,6 +1012,42 @@ static void test_probe_now(void **state)
 	loop_free(loop);
 }
 
+/* Retried SYNs spent the hints' budget just before the server died: the
+ * held connection's close is still probed at once (it has a budget of
+ * its own), not at the next regular probe 10 s away. */
+static void test_held_close_after_hints(void **state)
+{
+	struct loop *loop;
+	struct changes ch = { 0 };
+	struct health_target *t;
+	struct hc_params p;
+	uint64_t t0;
+	__u16 port;
+	pid_t pid = srv_fork(false, &port);
+
+	(void)state;
+	loop = loop_new();
+	params(&p, HC_TCP, port, 10000, 1000);
+	t = start(loop, &p, false, &ch);
+	assert_true(wait_probes(loop, t, 1, 2000));
+	health_probe_now(t);
+	assert_true(wait_probes(loop, t, 2, 2000));
+	health_probe_now(t);
+	assert_true(wait_probes(loop, t, 3, 2000));
+	health_probe_now(t);	/* over the hints' budget: no probe */
+	run_for(loop, 20);
+	assert_int_equal(probes_of(t), 3);
+	t0 = loop_now_ns();
+	srv_fork_kill(pid);
+	assert_true(wait_changes(loop, &ch, 1, 2000));
+	printf("%s: down %.2f ms after the kill (interval 10 s, hint budget "
+	       "spent)\n", __func__, (loop_now_ns() - t0) / 1e6);
+	assert_int_equal(ch.state[0], HC_DOWN);
+	assert_int_equal(probes_of(t), 6);	/* 3 ok, then fall refusals */
+	health_stop(t);
+	loop_free(loop);
+}
+
 /* The callback stops its own target (and ASan watches). */
 static void test_stop_in_callback(void **state)
 {
@@ -1882,6 +1918,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_kill_process),
 		cmocka_unit_test(test_tcp_banner_and_closer),
 		cmocka_unit_test(test_probe_now),
+		cmocka_unit_test(test_held_close_after_hints),
 		cmocka_unit_test(test_stop_in_callback),
 		cmocka_unit_test(test_stop_in_flight),
 		cmocka_unit_test(test_http_up_keepalive),
