@@ -116,6 +116,7 @@ test: all $(UNIT_TESTS) $(BPF_TESTS) $(TESTLOAD)
 	$(Q)tests/run.sh $(BUILD)
 
 bench: all $(BENCH_TOOL)
+	$(Q)scripts/install-deps.sh --bench
 	$(Q)tests/bench/run.sh $(BUILD)
 
 # Benchmark extras: the bare XDP_DROP floor program, embedded in xlb-bench

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Installs every Debian package xlb's build, tests, demo and benchmarks need.
+# Installs every Debian package xlb's build, tests and demo need; with
+# --bench, also what make bench runs beside xlb (HAProxy, wrk, gnuplot).
 # Idempotent: does nothing (and needs no network) when all are present.
 set -eu
 
@@ -8,6 +9,9 @@ PACKAGES="clang llvm make gcc pkg-config libbpf-dev libelf-dev zlib1g-dev
 bpftool iproute2 libcmocka-dev libyaml-dev libjson-c-dev
 libcurl4-openssl-dev curl openssl python3 procps iputils-ping ethtool
 libmicrohttpd-dev prometheus python3-grpcio tmux bird2 nftables"
+if [ "${1:-}" = --bench ]; then
+	PACKAGES="$PACKAGES haproxy wrk gnuplot-nox"
+fi
 
 missing=""
 for p in $PACKAGES; do
