@@ -96,13 +96,34 @@ struct xlb_flow_key {
 };
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
-/* flows map value. */
+/* Flow entry flags. A flow is active (counted in active_flows on its
+ * backend) while it has neither. */
+enum {
+	XLB_FLOW_F_CLOSED = 1 << 0,	/* TCP FIN or RST seen from the client;
+					 * a SYN without ACK reopens it */
+	XLB_FLOW_F_IDLE = 1 << 1,	/* idle past the timeout, set by the
+					 * agent's sweep; any packet from the
+					 * client clears it */
+};
+
+/* flows map value. Was {u32 backend_id, u32 vip_id, u64 last_seen_ns}:
+ * vip_id < XLB_MAX_VIPS fits 16 bits, so on a little-endian host an entry
+ * written by an older program reads as vip_id with flags 0 (active), and
+ * pinned flow tables stay adoptable. */
 struct xlb_flow {
 	__u32 backend_id;
-	__u32 vip_id;
+	__u16 vip_id;
+	__u8 flags;		/* XLB_FLOW_F_* */
+	__u8 pad;		/* zero */
 	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of a recent packet */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
+_Static_assert(XLB_MAX_VIPS <= 65536, "vip_id fits xlb_flow.vip_id");
+
+/* active_flows map value, indexed by backend id: a __u64 that both sides
+ * add to atomically (the data path as flows open, close and move; the
+ * agent as its sweep expires idle flows and corrects drift). Two's
+ * complement: read it as signed, it may dip below 0 for a moment. */
 
 /* frags map key: one fragmented datagram (IPv4 id or IPv6 fragment id). */
 struct xlb_frag_key {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -20,6 +21,8 @@
 
 struct dataplane {
 	struct xlb_balancer *skel;
+	__u64 *active;		/* the active_flows map, mmapped */
+	size_t active_len;
 };
 
 struct decap {
@@ -113,6 +116,26 @@ __u32 dataplane_pinned_flow_entries(const char *pin_dir)
 	return info.max_entries;
 }
 
+/* The active counts are read and added to in place: both sides use
+ * atomics on the same words. Array elements are 8 bytes apart. */
+static int map_active_flows(struct dataplane *dp)
+{
+	struct bpf_map *map = dp->skel->maps.active_flows;
+	size_t page = (size_t)getpagesize();
+	void *mem;
+
+	dp->active_len = ((size_t)bpf_map__max_entries(map) * 8 + page - 1) &
+			 ~(page - 1);
+	mem = mmap(NULL, dp->active_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(map), 0);
+	if (mem == MAP_FAILED) {
+		dp->active_len = 0;
+		return -errno;
+	}
+	dp->active = mem;
+	return 0;
+}
+
 struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 {
 	struct dataplane *dp;
@@ -143,6 +166,9 @@ struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 			strerror(-err));
 		goto err;
 	}
+	err = map_active_flows(dp);
+	if (err)
+		goto err;
 	return dp;
 err:
 	dataplane_close(dp);
@@ -154,6 +180,8 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
+	if (dp->active)
+		munmap(dp->active, dp->active_len);
 	xlb_balancer__destroy(dp->skel);
 	free(dp);
 }
@@ -432,13 +460,210 @@ static int clear_hash(struct bpf_map *map, size_t key_size)
 	return 0;
 }
 
+int dataplane_del_flow(struct dataplane *dp, const struct xlb_flow_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.flows), key))
+		return -errno;
+	return 0;
+}
+
 int dataplane_clear_flows(struct dataplane *dp)
 {
 	int err = clear_hash(dp->skel->maps.flows, sizeof(struct xlb_flow_key));
 
-	return err ? err
-		   : clear_hash(dp->skel->maps.frags,
-				sizeof(struct xlb_frag_key));
+	if (!err)
+		err = clear_hash(dp->skel->maps.frags,
+				 sizeof(struct xlb_frag_key));
+	for (__u32 i = 0; !err && i < XLB_MAX_BACKENDS; i++)
+		__atomic_store_n(&dp->active[i], 0, __ATOMIC_RELAXED);
+	return err;
+}
+
+/* ---- active flows and the sweep ---- */
+
+static __s64 active_count(const struct dataplane *dp, __u32 id)
+{
+	return (__s64)__atomic_load_n(&dp->active[id], __ATOMIC_RELAXED);
+}
+
+static void active_add(struct dataplane *dp, __u32 id, __s64 delta)
+{
+	__atomic_fetch_add(&dp->active[id], (__u64)delta, __ATOMIC_RELAXED);
+}
+
+int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++) {
+		__s64 c = i < XLB_MAX_BACKENDS ? active_count(dp, i) : 0;
+
+		counts[i] = c > 0 ? (__u64)c : 0;
+	}
+	return 0;
+}
+
+#define SWEEP_BATCH 4096
+
+struct flow_sweep {
+	struct dataplane *dp;
+	struct flow_sweep_opts opts;
+	struct xlb_flow_key *keys;
+	struct xlb_flow *vals;
+	struct xlb_flow_key cursor;	/* where the next batch starts */
+	bool started, done;
+	__s64 *start;		/* each backend's count as the walk began */
+	__u64 *found;		/* active entries found, per backend */
+	__u64 *expired;		/* marked idle by this sweep, per backend */
+	struct flow_sweep_stats stats;
+};
+
+void dataplane_sweep_free(struct flow_sweep *sw)
+{
+	if (!sw)
+		return;
+	free(sw->keys);
+	free(sw->vals);
+	free(sw->start);
+	free(sw->found);
+	free(sw->expired);
+	free(sw);
+}
+
+struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
+					 const struct flow_sweep_opts *opts)
+{
+	struct flow_sweep *sw = calloc(1, sizeof(*sw));
+
+	if (!sw)
+		return NULL;
+	sw->dp = dp;
+	sw->opts = *opts;
+	sw->keys = calloc(SWEEP_BATCH, sizeof(*sw->keys));
+	sw->vals = calloc(SWEEP_BATCH, sizeof(*sw->vals));
+	sw->start = calloc(XLB_MAX_BACKENDS, sizeof(*sw->start));
+	sw->found = calloc(XLB_MAX_BACKENDS, sizeof(*sw->found));
+	sw->expired = calloc(XLB_MAX_BACKENDS, sizeof(*sw->expired));
+	if (!sw->keys || !sw->vals || !sw->start || !sw->found ||
+	    !sw->expired) {
+		dataplane_sweep_free(sw);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (__u32 i = 0; i < XLB_MAX_BACKENDS; i++)
+		sw->start[i] = active_count(dp, i);
+	return sw;
+}
+
+enum expiry { EXP_GONE, EXP_ACTIVE, EXP_EXPIRED };
+
+/* Marks one flow idle, if it still is: the data path may have seen a
+ * packet since the batch was read. (It may also see one between this
+ * lookup and the update, whose flags the update then overwrites: a race
+ * the next sweep's correction absorbs.) */
+static enum expiry expire(int fd, const struct xlb_flow_key *key,
+			  __u64 now, __u64 idle)
+{
+	struct xlb_flow v;
+
+	if (bpf_map_lookup_elem(fd, key, &v) ||
+	    v.flags & (XLB_FLOW_F_CLOSED | XLB_FLOW_F_IDLE))
+		return EXP_GONE;
+	if (v.last_seen_ns > now || now - v.last_seen_ns < idle)
+		return EXP_ACTIVE;
+	v.flags |= XLB_FLOW_F_IDLE;
+	if (bpf_map_update_elem(fd, key, &v, BPF_EXIST))
+		return errno == ENOENT ? EXP_GONE : EXP_ACTIVE;
+	return EXP_EXPIRED;
+}
+
+static void sweep_entry(struct flow_sweep *sw, int fd,
+			const struct xlb_flow_key *key,
+			const struct xlb_flow *v)
+{
+	__u64 idle = key->proto == IPPROTO_TCP ? sw->opts.tcp_idle_ns
+					       : sw->opts.udp_idle_ns;
+	__u64 now = sw->opts.now_ns;
+	__u32 id = v->backend_id;
+
+	sw->stats.entries++;
+	if (id >= XLB_MAX_BACKENDS ||
+	    v->flags & (XLB_FLOW_F_CLOSED | XLB_FLOW_F_IDLE))
+		return;
+	if (idle && v->last_seen_ns <= now && now - v->last_seen_ns >= idle) {
+		switch (expire(fd, key, now, idle)) {
+		case EXP_GONE:
+			return;
+		case EXP_EXPIRED:
+			active_add(sw->dp, id, -1);
+			sw->expired[id]++;
+			sw->stats.expired++;
+			return;
+		case EXP_ACTIVE:
+			break;
+		}
+	}
+	sw->found[id]++;
+	sw->stats.active++;
+}
+
+/* The walk saw found + expired active flows where the counts said start:
+ * the difference is drift (flows lost to LRU eviction, races). */
+static void sweep_finish(struct flow_sweep *sw)
+{
+	for (__u32 i = 1; i < XLB_MAX_BACKENDS; i++) {
+		__s64 d = (__s64)(sw->found[i] + sw->expired[i]) - sw->start[i];
+
+		if (!d)
+			continue;
+		sw->stats.drift += (__u64)(d < 0 ? -d : d);
+		if (sw->opts.correct)
+			active_add(sw->dp, i, d);
+	}
+	sw->done = true;
+}
+
+int dataplane_sweep_step(struct flow_sweep *sw, __u32 budget,
+			 struct flow_sweep_stats *stats)
+{
+	int fd = bpf_map__fd(sw->dp->skel->maps.flows);
+	struct xlb_flow_key next;
+	__u32 count = budget < SWEEP_BATCH ? budget : SWEEP_BATCH;
+	int err = 0;
+
+	if (sw->done)
+		goto out;
+	if (!count)
+		count = 1;
+	if (bpf_map_lookup_batch(fd, sw->started ? &sw->cursor : NULL, &next,
+				 sw->keys, sw->vals, &count, NULL))
+		err = -errno;
+	if (err == -ENOSPC && count < SWEEP_BATCH) {
+		/* a hash bucket holds more than count: take a bigger bite */
+		count = SWEEP_BATCH;
+		err = bpf_map_lookup_batch(fd, sw->started ? &sw->cursor : NULL,
+					   &next, sw->keys, sw->vals, &count,
+					   NULL)
+			      ? -errno
+			      : 0;
+	}
+	if (err && err != -ENOENT)
+		return err;
+	for (__u32 i = 0; i < count; i++)
+		sweep_entry(sw, fd, &sw->keys[i], &sw->vals[i]);
+	sw->cursor = next;
+	sw->started = true;
+	if (err == -ENOENT)
+		sweep_finish(sw);	/* walked the whole table */
+out:
+	if (stats)
+		*stats = sw->stats;
+	return sw->done ? 1 : 0;
+}
+
+void dataplane_sweep_found(const struct flow_sweep *sw, __u64 *found,
+			   __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		found[i] = i < XLB_MAX_BACKENDS ? sw->found[i] : 0;
 }
 
 /* Zeroes every CPU's slot of every entry of a per-CPU array. */

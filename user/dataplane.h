@@ -46,7 +46,56 @@ int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
 				 struct xlb_counter *out);
 int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 			  struct xlb_flow *out);
+/* Deletes one flow entry, as an LRU eviction would: its backend's active
+ * count is left for the sweep to correct. */
+int dataplane_del_flow(struct dataplane *dp, const struct xlb_flow_key *key);
+/* Empties the flow and fragment tables and zeroes the active counts. */
 int dataplane_clear_flows(struct dataplane *dp);
+/* Active flows per backend id (struct xlb_flow without XLB_FLOW_F_CLOSED
+ * or _IDLE), as the data path counts them, into counts[0..n-1]; a count
+ * below 0 (a race the next sweep corrects) reads as 0. Reads shared
+ * memory: no syscall, cheap at any table size. */
+int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n);
+
+/*
+ * The agent's sweep of the flow table, in steps so that a table of a
+ * million flows never holds up the event loop. Each step reads up to
+ * `budget` entries. An active TCP flow whose last packet is older than
+ * tcp_idle_ns (UDP: udp_idle_ns) is marked XLB_FLOW_F_IDLE and leaves its
+ * backend's count. With correct set, the last step then adds to each
+ * backend's count the difference between what the walk found and what
+ * the count said when the walk began: LRU evictions and races between
+ * CPUs drift the counts; this brings them back, up to the flows opened
+ * and closed during the walk.
+ */
+struct flow_sweep_opts {
+	__u64 now_ns;		/* bpf_ktime_get_ns() clock */
+	__u64 tcp_idle_ns;	/* 0 = never idle */
+	__u64 udp_idle_ns;	/* 0 = never idle */
+	bool correct;
+};
+
+struct flow_sweep_stats {
+	__u64 entries;		/* flow entries walked */
+	__u64 active;		/* of which active (after expiry) */
+	__u64 expired;		/* marked idle by this sweep */
+	__u64 drift;		/* sum over backends of |found - counted| */
+};
+
+struct flow_sweep;
+/* NULL with errno set on failure. */
+struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
+					 const struct flow_sweep_opts *opts);
+/* 0: more to walk; 1: done (counts corrected if asked, stats final);
+ * -errno. stats (may be NULL) gets the totals so far. */
+int dataplane_sweep_step(struct flow_sweep *sw, __u32 budget,
+			 struct flow_sweep_stats *stats);
+/* After the last step: the active flows the walk found per backend id,
+ * into found[0..n-1]. */
+void dataplane_sweep_found(const struct flow_sweep *sw, __u64 *found,
+			   __u32 n);
+/* NULL is a no-op. */
+void dataplane_sweep_free(struct flow_sweep *sw);
 /* Adds the number of flow entries per backend id into counts[0..n-1],
  * counting only entries seen at or after seen_since_ns (bpf_ktime_get_ns
  * clock; 0 = every entry). */
