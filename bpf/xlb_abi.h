@@ -96,7 +96,7 @@ struct xlb_flow_key {
 };
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
-/* Flow entry flags. A flow is active (counted in active_flows on its
+/* Flow entry flags. A flow is active (counted in backend_flows on its
  * backend) while it has neither. */
 enum {
 	XLB_FLOW_F_CLOSED = 1 << 0,	/* TCP FIN or RST seen from the client;
@@ -120,10 +120,18 @@ struct xlb_flow {
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
 _Static_assert(XLB_MAX_VIPS <= 65536, "vip_id fits xlb_flow.vip_id");
 
-/* active_flows map value, indexed by backend id: a __u64 that both sides
- * add to atomically (the data path as flows open, close and move; the
- * agent as its sweep expires idle flows and corrects drift). Two's
- * complement: read it as signed, it may dip below 0 for a moment. */
+/* backend_flows map value, indexed by backend id. Both sides add to it
+ * atomically: the data path as flows open, close and move, the agent as
+ * its sweep expires idle flows and corrects drift. */
+struct xlb_backend_flows {
+	__u64 active;		/* flows active on the backend now. Two's
+				 * complement: read it as signed, it may dip
+				 * below 0 for a moment */
+	__u64 opened;		/* times a flow became active on it: new,
+				 * moved to it, back from idle or closed */
+};
+_Static_assert(sizeof(struct xlb_backend_flows) == 16,
+	       "xlb_backend_flows size");
 
 /* frags map key: one fragmented datagram (IPv4 id or IPv6 fragment id). */
 struct xlb_frag_key {

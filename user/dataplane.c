@@ -21,8 +21,8 @@
 
 struct dataplane {
 	struct xlb_balancer *skel;
-	__u64 *active;		/* the active_flows map, mmapped */
-	size_t active_len;
+	struct xlb_backend_flows *flows; /* the backend_flows map, mmapped */
+	size_t flows_len;
 };
 
 struct decap {
@@ -117,22 +117,24 @@ __u32 dataplane_pinned_flow_entries(const char *pin_dir)
 }
 
 /* The active counts are read and added to in place: both sides use
- * atomics on the same words. Array elements are 8 bytes apart. */
-static int map_active_flows(struct dataplane *dp)
+ * atomics on the same words. */
+static int map_backend_flows(struct dataplane *dp)
 {
-	struct bpf_map *map = dp->skel->maps.active_flows;
+	struct bpf_map *map = dp->skel->maps.backend_flows;
 	size_t page = (size_t)getpagesize();
 	void *mem;
 
-	dp->active_len = ((size_t)bpf_map__max_entries(map) * 8 + page - 1) &
-			 ~(page - 1);
-	mem = mmap(NULL, dp->active_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	dp->flows_len = ((size_t)bpf_map__max_entries(map) *
+				 sizeof(struct xlb_backend_flows) +
+			 page - 1) &
+			~(page - 1);
+	mem = mmap(NULL, dp->flows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   bpf_map__fd(map), 0);
 	if (mem == MAP_FAILED) {
-		dp->active_len = 0;
+		dp->flows_len = 0;
 		return -errno;
 	}
-	dp->active = mem;
+	dp->flows = mem;
 	return 0;
 }
 
@@ -166,7 +168,7 @@ struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 			strerror(-err));
 		goto err;
 	}
-	err = map_active_flows(dp);
+	err = map_backend_flows(dp);
 	if (err)
 		goto err;
 	return dp;
@@ -180,8 +182,8 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
-	if (dp->active)
-		munmap(dp->active, dp->active_len);
+	if (dp->flows)
+		munmap(dp->flows, dp->flows_len);
 	xlb_balancer__destroy(dp->skel);
 	free(dp);
 }
@@ -474,8 +476,10 @@ int dataplane_clear_flows(struct dataplane *dp)
 	if (!err)
 		err = clear_hash(dp->skel->maps.frags,
 				 sizeof(struct xlb_frag_key));
-	for (__u32 i = 0; !err && i < XLB_MAX_BACKENDS; i++)
-		__atomic_store_n(&dp->active[i], 0, __ATOMIC_RELAXED);
+	for (__u32 i = 0; !err && i < XLB_MAX_BACKENDS; i++) {
+		__atomic_store_n(&dp->flows[i].active, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&dp->flows[i].opened, 0, __ATOMIC_RELAXED);
+	}
 	return err;
 }
 
@@ -483,12 +487,13 @@ int dataplane_clear_flows(struct dataplane *dp)
 
 static __s64 active_count(const struct dataplane *dp, __u32 id)
 {
-	return (__s64)__atomic_load_n(&dp->active[id], __ATOMIC_RELAXED);
+	return (__s64)__atomic_load_n(&dp->flows[id].active, __ATOMIC_RELAXED);
 }
 
 static void active_add(struct dataplane *dp, __u32 id, __s64 delta)
 {
-	__atomic_fetch_add(&dp->active[id], (__u64)delta, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&dp->flows[id].active, (__u64)delta,
+			   __ATOMIC_RELAXED);
 }
 
 int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n)
@@ -499,6 +504,20 @@ int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n)
 		counts[i] = c > 0 ? (__u64)c : 0;
 	}
 	return 0;
+}
+
+__u64 dataplane_opened_flows(struct dataplane *dp, __u32 id)
+{
+	if (id >= XLB_MAX_BACKENDS)
+		return 0;
+	return __atomic_load_n(&dp->flows[id].opened, __ATOMIC_RELAXED);
+}
+
+__u64 dataplane_active_flows(struct dataplane *dp, __u32 id)
+{
+	__s64 c = id < XLB_MAX_BACKENDS ? active_count(dp, id) : 0;
+
+	return c > 0 ? (__u64)c : 0;
 }
 
 #define SWEEP_BATCH 4096

@@ -56,6 +56,11 @@ int dataplane_clear_flows(struct dataplane *dp);
  * below 0 (a race the next sweep corrects) reads as 0. Reads shared
  * memory: no syscall, cheap at any table size. */
 int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n);
+/* One backend's, the same way. */
+__u64 dataplane_active_flows(struct dataplane *dp, __u32 id);
+/* Times a flow became active on the backend (a counter: new flows, moved
+ * to it, back from idle). */
+__u64 dataplane_opened_flows(struct dataplane *dp, __u32 id);
 
 /*
  * The agent's sweep of the flow table, in steps so that a table of a

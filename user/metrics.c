@@ -149,8 +149,12 @@ static const struct backend_family backend_families[] = {
 	  "Bytes forwarded to the backend (before encapsulation), summed "
 	  "over CPUs.", "bytes", false, 1.0 },
 	{ "xlb_backend_flows", "gauge",
-	  "Flows in the connection table that use the backend.", "flows",
+	  "Active flows on the backend, counted by the data path: TCP until "
+	  "the client's FIN or RST, any flow until idle.", "flows",
 	  false, 1.0 },
+	{ "xlb_backend_new_flows_total", "counter",
+	  "Flows that became active on the backend: new, moved to it, or "
+	  "back from idle.", "new_flows", false, 1.0 },
 	{ "xlb_backend_weight", "gauge", "Configured weight.", "weight",
 	  false, 1.0 },
 	{ "xlb_backend_effective_weight", "gauge",
@@ -443,10 +447,36 @@ static void render_agent(const struct metrics_info *info, FILE *out)
 		(uint64_t)info->start_time);
 }
 
+/* The agent's sweep of the flow table (user/state.c). */
+static const struct vip_family sweep_families[] = {
+	{ "xlb_flow_table_entries", "gauge",
+	  "Entries in the connection table at the last sweep.", "entries" },
+	{ "xlb_flow_sweep_expired_total", "counter",
+	  "Flows the sweeps found idle past their timeout and stopped "
+	  "counting as active.", "expired_idle_total" },
+	{ "xlb_flow_sweep_corrected_total", "counter",
+	  "Active-flow counts corrected by the sweeps (flows lost to LRU "
+	  "eviction, races), summed over backends.", "drift_total" },
+};
+
+static void render_sweep(json_object *sweep, FILE *out)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(sweep_families); f++) {
+		json_object *v = get_num(sweep, sweep_families[f].key);
+
+		if (!v)
+			continue;
+		put_family(out, sweep_families[f].name, sweep_families[f].type,
+			   sweep_families[f].help);
+		put_series(out, sweep_families[f].name, NULL, 0);
+		put_value(out, v, 1.0);
+	}
+}
+
 int metrics_render(json_object *snap, const struct metrics_info *info,
 		   FILE *out)
 {
-	json_object *vips = get_array(snap, "vips"), *reasons;
+	json_object *vips = get_array(snap, "vips"), *reasons, *sweep;
 
 	render_agent(info, out);
 	render_vips(vips, out);
@@ -454,6 +484,9 @@ int metrics_render(json_object *snap, const struct metrics_info *info,
 	if (json_object_object_get_ex(snap, "reasons", &reasons) &&
 	    json_object_is_type(reasons, json_type_object))
 		render_reasons(reasons, out);
+	if (json_object_object_get_ex(snap, "flow_sweep", &sweep) &&
+	    json_object_is_type(sweep, json_type_object))
+		render_sweep(sweep, out);
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -22,10 +22,19 @@
 
 enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 
-/* A flow seen this recently is active: shown by xlb show, awaited by a
- * drain. (The data path refreshes last_seen about once a second.) */
-#define ACTIVE_FLOW_NS (10ULL * 1000000000ULL)
-#define DRAIN_CHECK_NS (1000000000ULL)
+#define NSEC_PER_SEC 1000000000ULL
+#define DRAIN_CHECK_NS NSEC_PER_SEC
+/* Active flows are counted by the data path (xlb_abi.h); the sweep walks
+ * the flow table every period, in batches a few ms apart so that the loop
+ * serves checks in between (1M flows: about 250 batches), marks flows
+ * idle past their protocol's timeout and corrects the counts' drift. The
+ * first sweep runs soon after start, for the counts of adopted flows. */
+#define SWEEP_PERIOD_NS (10 * NSEC_PER_SEC)
+#define SWEEP_FIRST_NS NSEC_PER_SEC
+#define SWEEP_STEP_NS 1000000ULL
+#define SWEEP_BATCH 4096
+#define TCP_IDLE_NS (300 * NSEC_PER_SEC)
+#define UDP_IDLE_NS (30 * NSEC_PER_SEC)
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define WEIGHTS_PERIOD_NS (1000000000ULL)
 
@@ -99,6 +108,13 @@ struct state {
 	size_t n_adopted_backends;
 	uint64_t drain_timer;	/* runs while a backend drains */
 	uint64_t weights_timer;	/* recomputes effective weights */
+	uint64_t sweep_timer;	/* the flow table's sweep: next batch or
+				 * next sweep */
+	struct flow_sweep *sweep;	/* the sweep under way, if any */
+	struct flow_sweep_stats last_sweep;	/* the last complete one */
+	__u64 sweeps;		/* complete sweeps */
+	__u64 expired_total, drift_total;	/* over all sweeps */
+	__u64 sweep_began_ns, sweep_ns;	/* the last one's start, length */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
 };
@@ -119,6 +135,7 @@ struct backend_spec {
 };
 
 static void weights_tick(struct loop *loop, void *arg);
+static void sweep_tick(struct loop *loop, void *arg);
 
 struct state *state_new(struct dataplane *dp, struct loop *loop)
 {
@@ -131,7 +148,57 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 	st->next_backend = 1;
 	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
 					   weights_tick, st);
+	st->sweep_timer = loop_add_timer(loop, SWEEP_FIRST_NS, sweep_tick, st);
 	return st;
+}
+
+/* One batch of the flow table's sweep; the next batch, or the next sweep,
+ * on a timer. */
+static void sweep_tick(struct loop *loop, void *arg)
+{
+	struct state *st = arg;
+	struct flow_sweep_opts o = { .now_ns = loop_now_ns(),
+				     .tcp_idle_ns = TCP_IDLE_NS,
+				     .udp_idle_ns = UDP_IDLE_NS,
+				     .correct = true };
+	struct flow_sweep_stats ss;
+	__u64 next = SWEEP_PERIOD_NS;
+	int rc;
+
+	st->sweep_timer = 0;
+	if (!st->sweep) {
+		st->sweep = dataplane_sweep_start(st->dp, &o);
+		st->sweep_began_ns = o.now_ns;
+		if (!st->sweep) {
+			pr_warn("flow sweep: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	rc = dataplane_sweep_step(st->sweep, SWEEP_BATCH, &ss);
+	if (!rc) {
+		next = SWEEP_STEP_NS;
+		goto out;
+	}
+	if (rc < 0) {
+		pr_warn("flow sweep: %s\n", strerror(-rc));
+	} else {
+		st->last_sweep = ss;
+		st->sweeps++;
+		st->expired_total += ss.expired;
+		st->drift_total += ss.drift;
+		st->sweep_ns = loop_now_ns() - st->sweep_began_ns;
+		if (ss.expired || ss.drift)
+			pr_debug("flow sweep: %llu entries, %llu active, %llu "
+				 "idle now, counts corrected by %llu\n",
+				 (unsigned long long)ss.entries,
+				 (unsigned long long)ss.active,
+				 (unsigned long long)ss.expired,
+				 (unsigned long long)ss.drift);
+	}
+	dataplane_sweep_free(st->sweep);
+	st->sweep = NULL;
+out:
+	st->sweep_timer = loop_add_timer(loop, next, sweep_tick, st);
 }
 
 static void vip_free(struct vip *v)
@@ -152,6 +219,9 @@ void state_free(struct state *st)
 		loop_del_timer(st->loop, st->drain_timer);
 	if (st->weights_timer)
 		loop_del_timer(st->loop, st->weights_timer);
+	if (st->sweep_timer)
+		loop_del_timer(st->loop, st->sweep_timer);
+	dataplane_sweep_free(st->sweep);
 	for (size_t i = 0; i < st->n_vips; i++)
 		vip_free(st->vips[i]);
 	free(st->vips);
@@ -346,6 +416,8 @@ static int vip_weigh(struct vip *v, __u64 now)
 			.latency_p99_ns = hs.latency_p99_ns,
 			.error_ratio = 1 - hs.success_ratio,
 			.since_ms = b->since_ms,
+			.active_flows = dataplane_active_flows(v->st->dp,
+							       b->id),
 		};
 		wst[i] = b->wst;
 	}
@@ -793,6 +865,9 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 					       : state_names[b->state]));
 	json_object_object_add(o, "flows",
 			       json_object_new_int64((int64_t)flows[b->id]));
+	json_object_object_add(o, "new_flows",
+			       json_object_new_int64((int64_t)
+				       dataplane_opened_flows(st->dp, b->id)));
 	json_object_object_add(o, "packets",
 			       json_object_new_int64((int64_t)c.packets));
 	json_object_object_add(o, "bytes",
@@ -849,11 +924,7 @@ static void drain_schedule(struct state *st);
 
 static int count_active_flows(struct state *st, __u64 *flows)
 {
-	__u64 now = loop_now_ns();
-
-	return dataplane_count_flows(st->dp, flows, XLB_MAX_BACKENDS,
-				     now > ACTIVE_FLOW_NS ? now - ACTIVE_FLOW_NS
-							  : 0);
+	return dataplane_read_active_flows(st->dp, flows, XLB_MAX_BACKENDS);
 }
 
 static json_object *cmd_show(struct state *st, json_object *req)
@@ -880,6 +951,32 @@ static json_object *cmd_show(struct state *st, json_object *req)
 	return o;
 }
 
+/* The last complete sweep of the flow table. */
+static json_object *sweep_json(const struct state *st)
+{
+	json_object *o = json_object_new_object();
+	const struct flow_sweep_stats *s = &st->last_sweep;
+
+	json_object_object_add(o, "sweeps",
+			       json_object_new_int64((int64_t)st->sweeps));
+	json_object_object_add(o, "entries",
+			       json_object_new_int64((int64_t)s->entries));
+	json_object_object_add(o, "active",
+			       json_object_new_int64((int64_t)s->active));
+	json_object_object_add(o, "expired_idle",
+			       json_object_new_int64((int64_t)s->expired));
+	json_object_object_add(o, "drift",
+			       json_object_new_int64((int64_t)s->drift));
+	json_object_object_add(o, "expired_idle_total",
+			       json_object_new_int64(
+				       (int64_t)st->expired_total));
+	json_object_object_add(o, "drift_total",
+			       json_object_new_int64((int64_t)st->drift_total));
+	json_object_object_add(o, "duration_ms",
+			       json_object_new_double(st->sweep_ns / 1e6));
+	return o;
+}
+
 static json_object *cmd_stats(struct state *st, json_object *req)
 {
 	json_object *o = cmd_show(st, req), *reasons;
@@ -894,6 +991,7 @@ static json_object *cmd_stats(struct state *st, json_object *req)
 					       json_object_new_int64(
 						       (int64_t)counts[r]));
 	json_object_object_add(o, "reasons", reasons);
+	json_object_object_add(o, "flow_sweep", sweep_json(st));
 	return o;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Active-flow accounting: a flow entry's flags after a packet from the
- * client, and the per-backend counts in active_flows that follow them. */
+ * client, and the per-backend counts in backend_flows that follow them. */
 #ifndef XLB_TRACK_H
 #define XLB_TRACK_H
 
@@ -28,12 +28,17 @@ static __always_inline __u8 flow_flags_after(__u8 flags, __u8 proto,
 	return flags;
 }
 
-static __always_inline void count_active(__u32 backend_id, __s64 delta)
+/* One flow more (+1) or less (-1) active on the backend. */
+static __always_inline void count_active(__u32 backend_id, int delta)
 {
-	__u64 *n = bpf_map_lookup_elem(&active_flows, &backend_id);
+	struct xlb_backend_flows *f;
 
-	if (n)
-		__sync_fetch_and_add(n, (__u64)delta);
+	f = bpf_map_lookup_elem(&backend_flows, &backend_id);
+	if (!f)
+		return;
+	__sync_fetch_and_add(&f->active, (__u64)(__s64)delta);
+	if (delta > 0)
+		__sync_fetch_and_add(&f->opened, 1);
 }
 
 /* A packet of a known flow that keeps its backend. Not atomic with

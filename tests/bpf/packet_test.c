@@ -1535,7 +1535,8 @@ static bool chk_resched(void)
 
 	return ASSERT_TRUE(lookup_flow(&f4_tcp, &fl), "flow entry") &&
 	       ASSERT_EQ(fl.backend_id, resched, "entry rewritten") &&
-	       counts_are(resched, 1, 0, 0);	/* the count moved too */
+	       counts_are(resched, 1, 0, 0) &&	/* the count moved too */
+	       ASSERT_EQ(dataplane_opened_flows(dp, resched), 1, "opened");
 }
 
 static bool su_back_up(void)
@@ -1613,6 +1614,13 @@ static void in_fin(struct pkt *p)
 static bool chk_counted(void)
 {
 	return flow_flags_are(&f4_tcp, victim, 0) && counts_are(victim, 1, 0, 0);
+}
+
+/* ... and opened once: a hit is no new flow */
+static bool chk_counted_once(void)
+{
+	return chk_counted() &&
+	       ASSERT_EQ(dataplane_opened_flows(dp, victim), 1, "opened");
 }
 
 static bool chk_closed(void)
@@ -2333,9 +2341,9 @@ static const struct test_case cases[] = {
 
 	/* active flows: counted per backend, FIN/RST once, idle by sweep */
 	CASE("active flows: a new tcp flow counts 1 on its backend", NULL,
-	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_NEW),
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted_once, FWD_NEW),
 	CASE("active flows: a hit does not count it again", su_v4_tcp,
-	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted_once, FWD_HIT),
 	CASE("active flows: a udp flow counts too", NULL, in_v4_udp, XDP_TX,
 	     ex_v4_udp, chk_udp_counted, FWD_NEW),
 	CASE("active flows: FIN from the client uncounts, entry kept closed",

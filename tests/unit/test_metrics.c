@@ -23,6 +23,7 @@ static const char snapshot[] =
 	"  \"backends\": ["
 	"   {\"address\": \"192.0.2.11\", \"id\": 1, \"weight\": 100,"
 	"    \"effective_weight\": 80, \"state\": \"up\", \"flows\": 7,"
+	"    \"new_flows\": 12,"
 	"    \"packets\": 100, \"bytes\": 8000,"
 	"    \"health\": {\"check\": \"http\", \"state\": \"up\","
 	"     \"last_result\": \"ok\", \"last_reason\": \"200\","
@@ -45,7 +46,10 @@ static const char snapshot[] =
 	" \"reasons\": {\"fwd_tx\": 100, \"fwd_redirect\": 20,"
 	"  \"pass_not_vip\": 5, \"drop_malformed\": 1,"
 	"  \"icmp_too_big_sent\": 2, \"icmp_to_flow\": 0, \"flow_hit\": 90,"
-	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0}}";
+	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0},"
+	" \"flow_sweep\": {\"sweeps\": 4, \"entries\": 1200, \"active\": 7,"
+	"  \"expired_idle\": 2, \"drift\": 1, \"expired_idle_total\": 9,"
+	"  \"drift_total\": 3, \"duration_ms\": 1.5}}";
 
 static const struct metrics_info info = {
 	.version = "0.1.0", .xdp_mode = "native", .prog_id = 42,
@@ -114,6 +118,8 @@ static void test_families(void **state)
 		    "backend=\"192.0.2.12\"} 1000");
 	has_line(t, "xlb_backend_flows{vip=\"web\",backend=\"192.0.2.11\"} 7");
 	has_line(t, "# TYPE xlb_backend_flows gauge");
+	has_line(t, "xlb_backend_new_flows_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 12");
 	has_line(t, "xlb_backend_weight{vip=\"web\",backend=\"192.0.2.11\"} "
 		    "100");
 	has_line(t, "xlb_backend_effective_weight{vip=\"web\","
@@ -146,6 +152,11 @@ static void test_families(void **state)
 	has_line(t, "xlb_agent_info{version=\"0.1.0\",program_id=\"42\","
 		    "xdp_mode=\"native\"} 1");
 	has_line(t, "xlb_agent_start_time_seconds 1700000000");
+	has_line(t, "# TYPE xlb_flow_table_entries gauge");
+	has_line(t, "xlb_flow_table_entries 1200");
+	has_line(t, "# TYPE xlb_flow_sweep_expired_total counter");
+	has_line(t, "xlb_flow_sweep_expired_total 9");
+	has_line(t, "xlb_flow_sweep_corrected_total 3");
 	/* a backend without a checker has no check series */
 	assert_int_equal(count_prefix(t, "xlb_backend_check_probes_total{"), 1);
 	assert_int_equal(count_prefix(t, "xlb_backend_check_latency_seconds{"),
