@@ -62,6 +62,7 @@ struct backend {
 	struct weights_output wout;	/* the last computed weight and why */
 	struct health_target *hc;
 	struct hc_params hcp;	/* what hc runs with */
+	char zone[XLB_CFG_ZONE_MAX + 1];	/* "" = none */
 	bool seen;		/* marked while applying a config */
 };
 
@@ -70,6 +71,7 @@ struct vip {
 	struct hc_params hcp;	/* for backends added at run time */
 	struct weights_params wp;
 	struct weights_vip wv;
+	struct weights_zone zone;	/* prefer_zone: as last weighed */
 	char name[64];
 	__u32 id;
 	struct xlb_vip_key key;
@@ -96,6 +98,7 @@ struct state {
 	struct dataplane *dp;
 	struct loop *loop;
 	struct xlb_config dpcfg;
+	char zone[XLB_CFG_ZONE_MAX + 1];	/* this host's; "" = none */
 	struct vip **vips;
 	size_t n_vips;
 	__u8 vip_used[XLB_MAX_VIPS];
@@ -131,6 +134,7 @@ struct backend_spec {
 	union xlb_addr addr;
 	__u8 family;
 	__u32 weight;
+	const char *zone;		/* NULL: none */
 	const struct hc_params *hcp;	/* NULL: the VIP's */
 };
 
@@ -418,10 +422,13 @@ static int vip_weigh(struct vip *v, __u64 now)
 			.since_ms = b->since_ms,
 			.active_flows = dataplane_active_flows(v->st->dp,
 							       b->id),
+			.local_zone = v->st->zone[0] &&
+				      !strcmp(b->zone, v->st->zone),
 		};
 		wst[i] = b->wst;
 	}
 	weights_compute(&v->wp, in, wst, out, v->n_backends, now);
+	weights_zone_status(&v->wp, in, out, v->n_backends, &v->zone);
 	for (size_t i = 0; i < v->n_backends; i++) {
 		struct backend *b = v->backends[i];
 
@@ -667,6 +674,7 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 
 	if (b) {
 		b->weight = s->weight;
+		snprintf(b->zone, sizeof(b->zone), "%s", s->zone ? s->zone : "");
 		goto watch;
 	}
 	b = calloc(1, sizeof(*b));
@@ -683,6 +691,7 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 	b->addr = s->addr;
 	b->family = s->family;
 	b->weight = s->weight;
+	snprintf(b->zone, sizeof(b->zone), "%s", s->zone ? s->zone : "");
 	b->id = alloc_backend_id(st, v->id, &s->addr, s->family, &flags,
 				 &adopted);
 	if (!b->id) {
@@ -851,6 +860,9 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 			       json_object_new_string(xlb_addr_str(
 				       &b->addr, b->family, buf, sizeof(buf))));
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
+	json_object_object_add(o, "zone",
+			       b->zone[0] ? json_object_new_string(b->zone)
+					  : NULL);
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
 	json_object_object_add(o, "effective_weight",
 			       json_object_new_double(b->wout.weight));
@@ -906,6 +918,24 @@ static json_object *vip_json(struct state *st, const struct vip *v,
 					       : "drop"));
 	json_object_object_add(o, "table_size",
 			       json_object_new_int64(v->table_size));
+	json_object_object_add(o, "weighting",
+			       json_object_new_string(
+				       weights_mode_name(v->wp.mode)));
+	json_object_object_add(o, "prefer_zone",
+			       json_object_new_boolean(v->wp.prefer_zone));
+	if (v->wp.prefer_zone) {
+		json_object_object_add(o, "zone_min_healthy",
+				       json_object_new_double(
+					       v->wp.zone_min_healthy));
+		json_object_object_add(o, "zone_health",
+				       json_object_new_double(v->zone.health));
+		json_object_object_add(o, "zone_local_share",
+				       json_object_new_double(
+					       v->zone.local_share));
+		json_object_object_add(o, "zone_spilling",
+				       json_object_new_boolean(
+					       v->zone.spilling));
+	}
 	json_object_object_add(o, "rebuilds",
 			       json_object_new_int64((int64_t)v->rebuilds));
 	json_object_object_add(o, "packets",
@@ -947,6 +977,9 @@ static json_object *cmd_show(struct state *st, json_object *req)
 			json_object_array_add(arr,
 					      vip_json(st, st->vips[i], flows));
 	json_object_object_add(o, "vips", arr);
+	json_object_object_add(o, "zone",
+			       st->zone[0] ? json_object_new_string(st->zone)
+					   : NULL);
 	free(flows);
 	return o;
 }
@@ -1158,6 +1191,7 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 				json_object *req)
 {
 	long long weight = req_uint(req, "weight", 100, 65535);
+	const char *zone = req_string(req, "zone");
 	struct backend_spec s;
 	struct backend *b = NULL;
 	struct vip *v;
@@ -1168,10 +1202,14 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 		return err;
 	if (weight < 0)
 		return ctl_error("weight must be 0..65535");
+	if (zone && !config_zone_name_ok(zone))
+		return ctl_error("zone must be 1..%d letters, digits, '.', '-' "
+				 "or '_'", XLB_CFG_ZONE_MAX);
 	if (!strcmp(verb, "add")) {
 		if (b)
 			return ctl_error("backend exists in VIP '%s'", v->name);
 		s.weight = (__u32)weight;
+		s.zone = zone;
 		if (!backend_upsert(st, v, &s))
 			return ctl_error("cannot add backend: %s",
 					 strerror(errno));
@@ -1182,9 +1220,15 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 		backend_remove(st, v, b);
 		ret = vip_rebuild(st, v);
 	} else if (!strcmp(verb, "set")) {
-		if (req_uint(req, "weight", -2, 65535) == -2)
-			return ctl_error("backend set needs a weight");
-		b->weight = (__u32)weight;
+		bool has_weight = req_uint(req, "weight", -2, 65535) != -2;
+
+		if (!has_weight && !zone)
+			return ctl_error("backend set needs a weight or a "
+					 "zone");
+		if (has_weight)
+			b->weight = (__u32)weight;
+		if (zone)
+			snprintf(b->zone, sizeof(b->zone), "%s", zone);
 		ret = vip_rebuild(st, v);
 	} else if (!strcmp(verb, "drain")) {
 		long long timeout = req_uint(req, "timeout_ms",
@@ -1326,6 +1370,7 @@ static int apply_vip(struct state *st, const struct xlb_cfg_vip *cv)
 		struct backend_spec bs = { .addr = cb->addr,
 					   .family = cb->family,
 					   .weight = cb->weight,
+					   .zone = cb->zone,
 					   .hcp = &hcp };
 		struct backend *b;
 
@@ -1347,6 +1392,7 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg)
 	int err, failed = 0;
 
 	config_dp_settings(cfg, &st->dpcfg);
+	snprintf(st->zone, sizeof(st->zone), "%s", cfg->zone ? cfg->zone : "");
 	err = dataplane_set_config(st->dp, &st->dpcfg);
 	if (err)
 		return err;
