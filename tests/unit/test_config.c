@@ -121,6 +121,13 @@ static void test_sample(void **state)
 	assert_string_equal(tls->health_check.path, "/healthz");
 	assert_false(tls->health_check.tls_verify);
 	assert_int_equal(tls->backends[0].weight, 100);
+	assert_int_equal(tls->weighting, CFG_WEIGHTING_LEAST_CONN);
+	assert_true(tls->weights.prefer_zone);
+	assert_true(tls->weights.zone_min_healthy == 0.70);
+	assert_string_equal(tls->backends[1].zone, "eu-west-1b");
+	assert_string_equal(cfg->zone, "eu-west-1a");
+	assert_false(web->weights.prefer_zone);
+	assert_string_equal(web->backends[2].zone, "eu-west-1b");
 
 	assert_int_equal(dns->protocol, IPPROTO_UDP);
 	assert_int_equal(dns->affinity, CFG_AFFINITY_SOURCE_IP);
