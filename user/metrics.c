@@ -132,6 +132,12 @@ static const struct vip_family vip_families[] = {
 	  "Maglev tables built and swapped in for the VIP.", "rebuilds" },
 	{ "xlb_vip_table_size", "gauge",
 	  "Slots in the VIP's Maglev table.", "table_size" },
+	{ "xlb_vip_zone_health", "gauge",
+	  "prefer_zone: share of the local zone's base weight that is up "
+	  "(0..1).", "zone_health" },
+	{ "xlb_vip_zone_local_share", "gauge",
+	  "prefer_zone: share of new flows kept in the local zone (0..1); "
+	  "below 1 it spills.", "zone_local_share" },
 };
 
 /* One number per backend, from the backend object or its "health". */

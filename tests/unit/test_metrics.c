@@ -20,6 +20,8 @@ static const char snapshot[] =
 	"{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\","
 	"  \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
 	"  \"rebuilds\": 3, \"packets\": 120, \"bytes\": 9000,"
+	"  \"prefer_zone\": true, \"zone_health\": 0.5,"
+	"  \"zone_local_share\": 0.714,"
 	"  \"backends\": ["
 	"   {\"address\": \"192.0.2.11\", \"id\": 1, \"weight\": 100,"
 	"    \"effective_weight\": 80, \"state\": \"up\", \"flows\": 7,"
@@ -109,6 +111,10 @@ static void test_families(void **state)
 	has_line(t, "xlb_vip_packets_total{vip=\"web\"} 120");
 	has_line(t, "xlb_vip_bytes_total{vip=\"web\"} 9000");
 	has_line(t, "xlb_vip_table_rebuilds_total{vip=\"web\"} 3");
+	has_line(t, "xlb_vip_zone_health{vip=\"web\"} 0.5");
+	has_line(t, "xlb_vip_zone_local_share{vip=\"web\"} 0.714");
+	/* only VIPs with prefer_zone have the zone series */
+	assert_int_equal(count_prefix(t, "xlb_vip_zone_health{"), 1);
 	has_line(t, "xlb_vip_info{vip=\"web\",address=\"203.0.113.10\","
 		    "port=\"80\",protocol=\"tcp\"} 1");
 	has_line(t, "# TYPE xlb_backend_packets_total counter");
