@@ -66,12 +66,14 @@ static json_object *request(const char *cmd)
 	return o;
 }
 
+/* "" when absent or null ("zone": null). */
 static const char *str(json_object *o, const char *key)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v)
-						     : "";
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return "";
+	return json_object_get_string(v);
 }
 
 static long long num(json_object *o, const char *key)

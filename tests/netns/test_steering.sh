@@ -63,10 +63,10 @@ vips:
     weighting: least_connections
     slow_start: off
     health_check: &check { type: tcp, interval: 100ms, timeout: 200ms }
-    backends:
-      - { address: $(be_addr4 1), zone: a }
-      - { address: $(be_addr4 2), zone: a }
-      - { address: $(be_addr4 3), zone: a }
+    backends:  # no zones: they are labels here
+      - { address: $(be_addr4 1) }
+      - { address: $(be_addr4 2) }
+      - { address: $(be_addr4 3) }
   - name: zoned
     address: $VIP4
     port: $ZONE_PORT
@@ -154,6 +154,8 @@ check "every backend up" wait_true 10 \
 
 # ---- least_connections ----
 echo "== least_connections (VIP lc)"
+check "show: a backend without a zone shows '-'" \
+	bash -c "'$BUILD/xlb' -s '$TMP/xlb.sock' show lc | grep -Eq '^  $(be_addr4 1) +- '"
 J=$(measure "$LC_PORT")
 LC_BASE=$J
 echo "  no held flows: $(fmt "$J")"
