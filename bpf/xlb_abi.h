@@ -96,14 +96,11 @@ struct xlb_flow_key {
 };
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
-/* Flow entry flags. A flow is active (counted in backend_flows on its
- * backend) while it has neither. */
+/* Flow entry flags. */
 enum {
-	XLB_FLOW_F_CLOSED = 1 << 0,	/* TCP FIN or RST seen from the client;
+	XLB_FLOW_F_CLOSED = 1 << 0,	/* TCP FIN or RST seen from the client:
+					 * no longer counted in backend_flows;
 					 * a SYN without ACK reopens it */
-	XLB_FLOW_F_IDLE = 1 << 1,	/* idle past the timeout, set by the
-					 * agent's sweep; any packet from the
-					 * client clears it */
 };
 
 /* flows map value. Was {u32 backend_id, u32 vip_id, u64 last_seen_ns}:
@@ -122,13 +119,16 @@ _Static_assert(XLB_MAX_VIPS <= 65536, "vip_id fits xlb_flow.vip_id");
 
 /* backend_flows map value, indexed by backend id. Both sides add to it
  * atomically: the data path as flows open, close and move, the agent as
- * its sweep expires idle flows and corrects drift. */
+ * its sweep of the flow table takes idle flows out and corrects drift.
+ * The agent never writes flow entries (an LRU update from userspace takes
+ * a node from its CPU's list and, the table full, evicts another flow). */
 struct xlb_backend_flows {
-	__u64 active;		/* flows active on the backend now. Two's
-				 * complement: read it as signed, it may dip
-				 * below 0 for a moment */
-	__u64 opened;		/* times a flow became active on it: new,
-				 * moved to it, back from idle or closed */
+	__u64 active;		/* active flows on the backend: open (not
+				 * closed), less those idle at the last sweep.
+				 * Two's complement: read it as signed, it may
+				 * dip below 0 until the next sweep */
+	__u64 opened;		/* times a flow opened on it: new, moved to
+				 * it, or reopened */
 };
 _Static_assert(sizeof(struct xlb_backend_flows) == 16,
 	       "xlb_backend_flows size");

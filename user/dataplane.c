@@ -23,6 +23,8 @@ struct dataplane {
 	struct xlb_balancer *skel;
 	struct xlb_backend_flows *flows; /* the backend_flows map, mmapped */
 	size_t flows_len;
+	__u64 idle_applied[XLB_MAX_BACKENDS];	/* idle flows the last sweep
+						 * took out of the counts */
 };
 
 struct decap {
@@ -479,6 +481,7 @@ int dataplane_clear_flows(struct dataplane *dp)
 	for (__u32 i = 0; !err && i < XLB_MAX_BACKENDS; i++) {
 		__atomic_store_n(&dp->flows[i].active, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&dp->flows[i].opened, 0, __ATOMIC_RELAXED);
+		dp->idle_applied[i] = 0;
 	}
 	return err;
 }
@@ -530,8 +533,8 @@ struct flow_sweep {
 	struct xlb_flow_key cursor;	/* where the next batch starts */
 	bool started, done;
 	__s64 *start;		/* each backend's count as the walk began */
-	__u64 *found;		/* active entries found, per backend */
-	__u64 *expired;		/* marked idle by this sweep, per backend */
+	__u64 *open;		/* open (not closed) entries found */
+	__u64 *idle;		/* of which idle past their timeout */
 	struct flow_sweep_stats stats;
 };
 
@@ -542,8 +545,8 @@ void dataplane_sweep_free(struct flow_sweep *sw)
 	free(sw->keys);
 	free(sw->vals);
 	free(sw->start);
-	free(sw->found);
-	free(sw->expired);
+	free(sw->open);
+	free(sw->idle);
 	free(sw);
 }
 
@@ -559,10 +562,9 @@ struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
 	sw->keys = calloc(SWEEP_BATCH, sizeof(*sw->keys));
 	sw->vals = calloc(SWEEP_BATCH, sizeof(*sw->vals));
 	sw->start = calloc(XLB_MAX_BACKENDS, sizeof(*sw->start));
-	sw->found = calloc(XLB_MAX_BACKENDS, sizeof(*sw->found));
-	sw->expired = calloc(XLB_MAX_BACKENDS, sizeof(*sw->expired));
-	if (!sw->keys || !sw->vals || !sw->start || !sw->found ||
-	    !sw->expired) {
+	sw->open = calloc(XLB_MAX_BACKENDS, sizeof(*sw->open));
+	sw->idle = calloc(XLB_MAX_BACKENDS, sizeof(*sw->idle));
+	if (!sw->keys || !sw->vals || !sw->start || !sw->open || !sw->idle) {
 		dataplane_sweep_free(sw);
 		errno = ENOMEM;
 		return NULL;
@@ -572,70 +574,49 @@ struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
 	return sw;
 }
 
-enum expiry { EXP_GONE, EXP_ACTIVE, EXP_EXPIRED };
-
-/* Marks one flow idle, if it still is: the data path may have seen a
- * packet since the batch was read. (It may also see one between this
- * lookup and the update, whose flags the update then overwrites: a race
- * the next sweep's correction absorbs.) */
-static enum expiry expire(int fd, const struct xlb_flow_key *key,
-			  __u64 now, __u64 idle)
-{
-	struct xlb_flow v;
-
-	if (bpf_map_lookup_elem(fd, key, &v) ||
-	    v.flags & (XLB_FLOW_F_CLOSED | XLB_FLOW_F_IDLE))
-		return EXP_GONE;
-	if (v.last_seen_ns > now || now - v.last_seen_ns < idle)
-		return EXP_ACTIVE;
-	v.flags |= XLB_FLOW_F_IDLE;
-	if (bpf_map_update_elem(fd, key, &v, BPF_EXIST))
-		return errno == ENOENT ? EXP_GONE : EXP_ACTIVE;
-	return EXP_EXPIRED;
-}
-
-static void sweep_entry(struct flow_sweep *sw, int fd,
-			const struct xlb_flow_key *key,
+static void sweep_entry(struct flow_sweep *sw, const struct xlb_flow_key *k,
 			const struct xlb_flow *v)
 {
-	__u64 idle = key->proto == IPPROTO_TCP ? sw->opts.tcp_idle_ns
-					       : sw->opts.udp_idle_ns;
+	__u64 idle = k->proto == IPPROTO_TCP ? sw->opts.tcp_idle_ns
+					     : sw->opts.udp_idle_ns;
 	__u64 now = sw->opts.now_ns;
 	__u32 id = v->backend_id;
 
 	sw->stats.entries++;
-	if (id >= XLB_MAX_BACKENDS ||
-	    v->flags & (XLB_FLOW_F_CLOSED | XLB_FLOW_F_IDLE))
+	if (id >= XLB_MAX_BACKENDS || v->flags & XLB_FLOW_F_CLOSED)
 		return;
+	sw->open[id]++;
 	if (idle && v->last_seen_ns <= now && now - v->last_seen_ns >= idle) {
-		switch (expire(fd, key, now, idle)) {
-		case EXP_GONE:
-			return;
-		case EXP_EXPIRED:
-			active_add(sw->dp, id, -1);
-			sw->expired[id]++;
-			sw->stats.expired++;
-			return;
-		case EXP_ACTIVE:
-			break;
-		}
+		sw->idle[id]++;
+		sw->stats.idle++;
+	} else {
+		sw->stats.active++;
 	}
-	sw->found[id]++;
-	sw->stats.active++;
 }
 
-/* The walk saw found + expired active flows where the counts said start:
- * the difference is drift (flows lost to LRU eviction, races). */
+/*
+ * The count should be open - idle. When the walk began it was start, and
+ * the data path kept it as open - idle_applied (the idle flows the last
+ * sweep took out) up to drift: open flows lost to LRU eviction, races
+ * between CPUs, FINs of flows already taken out as idle, idle flows that
+ * moved again. Adding (open - idle) - start makes it what the walk found,
+ * plus what the data path did meanwhile.
+ */
 static void sweep_finish(struct flow_sweep *sw)
 {
-	for (__u32 i = 1; i < XLB_MAX_BACKENDS; i++) {
-		__s64 d = (__s64)(sw->found[i] + sw->expired[i]) - sw->start[i];
+	__u64 *applied = sw->dp->idle_applied;
 
-		if (!d)
+	for (__u32 i = 1; i < XLB_MAX_BACKENDS; i++) {
+		__s64 want = (__s64)sw->open[i] - (__s64)sw->idle[i];
+		__s64 drift = (__s64)sw->open[i] -
+			      (sw->start[i] + (__s64)applied[i]);
+
+		sw->stats.drift += (__u64)(drift < 0 ? -drift : drift);
+		if (!sw->opts.correct)
 			continue;
-		sw->stats.drift += (__u64)(d < 0 ? -d : d);
-		if (sw->opts.correct)
-			active_add(sw->dp, i, d);
+		if (want != sw->start[i])
+			active_add(sw->dp, i, want - sw->start[i]);
+		applied[i] = sw->idle[i];
 	}
 	sw->done = true;
 }
@@ -667,7 +648,7 @@ int dataplane_sweep_step(struct flow_sweep *sw, __u32 budget,
 	if (err && err != -ENOENT)
 		return err;
 	for (__u32 i = 0; i < count; i++)
-		sweep_entry(sw, fd, &sw->keys[i], &sw->vals[i]);
+		sweep_entry(sw, &sw->keys[i], &sw->vals[i]);
 	sw->cursor = next;
 	sw->started = true;
 	if (err == -ENOENT)
@@ -682,7 +663,7 @@ void dataplane_sweep_found(const struct flow_sweep *sw, __u64 *found,
 			   __u32 n)
 {
 	for (__u32 i = 0; i < n; i++)
-		found[i] = i < XLB_MAX_BACKENDS ? sw->found[i] : 0;
+		found[i] = i < XLB_MAX_BACKENDS ? sw->open[i] - sw->idle[i] : 0;
 }
 
 /* Zeroes every CPU's slot of every entry of a per-CPU array. */

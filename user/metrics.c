@@ -159,8 +159,8 @@ static const struct backend_family backend_families[] = {
 	  "the client's FIN or RST, any flow until idle.", "flows",
 	  false, 1.0 },
 	{ "xlb_backend_new_flows_total", "counter",
-	  "Flows that became active on the backend: new, moved to it, or "
-	  "back from idle.", "new_flows", false, 1.0 },
+	  "Flows opened on the backend: new, moved to it, or reopened.",
+	  "new_flows", false, 1.0 },
 	{ "xlb_backend_weight", "gauge", "Configured weight.", "weight",
 	  false, 1.0 },
 	{ "xlb_backend_effective_weight", "gauge",
@@ -457,11 +457,11 @@ static void render_agent(const struct metrics_info *info, FILE *out)
 static const struct vip_family sweep_families[] = {
 	{ "xlb_flow_table_entries", "gauge",
 	  "Entries in the connection table at the last sweep.", "entries" },
-	{ "xlb_flow_sweep_expired_total", "counter",
-	  "Flows the sweeps found idle past their timeout and stopped "
-	  "counting as active.", "expired_idle_total" },
+	{ "xlb_flow_table_idle", "gauge",
+	  "Open flows idle past their timeout at the last sweep, not "
+	  "counted as active.", "idle" },
 	{ "xlb_flow_sweep_corrected_total", "counter",
-	  "Active-flow counts corrected by the sweeps (flows lost to LRU "
+	  "Open-flow counts the sweeps corrected (flows lost to LRU "
 	  "eviction, races), summed over backends.", "drift_total" },
 };
 

@@ -26,9 +26,9 @@ enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 #define DRAIN_CHECK_NS NSEC_PER_SEC
 /* Active flows are counted by the data path (xlb_abi.h); the sweep walks
  * the flow table every period, in batches a few ms apart so that the loop
- * serves checks in between (1M flows: about 250 batches), marks flows
- * idle past their protocol's timeout and corrects the counts' drift. The
- * first sweep runs soon after start, for the counts of adopted flows. */
+ * serves checks in between (1M flows: about 250 batches), takes flows
+ * idle past their protocol's timeout out of the counts and corrects their
+ * drift. The first sweep runs soon after start, for adopted flows. */
 #define SWEEP_PERIOD_NS (10 * NSEC_PER_SEC)
 #define SWEEP_FIRST_NS NSEC_PER_SEC
 #define SWEEP_STEP_NS 1000000ULL
@@ -116,7 +116,7 @@ struct state {
 	struct flow_sweep *sweep;	/* the sweep under way, if any */
 	struct flow_sweep_stats last_sweep;	/* the last complete one */
 	__u64 sweeps;		/* complete sweeps */
-	__u64 expired_total, drift_total;	/* over all sweeps */
+	__u64 drift_total;	/* over all sweeps */
 	__u64 sweep_began_ns, sweep_ns;	/* the last one's start, length */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
@@ -188,15 +188,14 @@ static void sweep_tick(struct loop *loop, void *arg)
 	} else {
 		st->last_sweep = ss;
 		st->sweeps++;
-		st->expired_total += ss.expired;
 		st->drift_total += ss.drift;
 		st->sweep_ns = loop_now_ns() - st->sweep_began_ns;
-		if (ss.expired || ss.drift)
+		if (ss.drift)
 			pr_debug("flow sweep: %llu entries, %llu active, %llu "
-				 "idle now, counts corrected by %llu\n",
+				 "idle, counts off by %llu corrected\n",
 				 (unsigned long long)ss.entries,
 				 (unsigned long long)ss.active,
-				 (unsigned long long)ss.expired,
+				 (unsigned long long)ss.idle,
 				 (unsigned long long)ss.drift);
 	}
 	dataplane_sweep_free(st->sweep);
@@ -996,13 +995,10 @@ static json_object *sweep_json(const struct state *st)
 			       json_object_new_int64((int64_t)s->entries));
 	json_object_object_add(o, "active",
 			       json_object_new_int64((int64_t)s->active));
-	json_object_object_add(o, "expired_idle",
-			       json_object_new_int64((int64_t)s->expired));
+	json_object_object_add(o, "idle",
+			       json_object_new_int64((int64_t)s->idle));
 	json_object_object_add(o, "drift",
 			       json_object_new_int64((int64_t)s->drift));
-	json_object_object_add(o, "expired_idle_total",
-			       json_object_new_int64(
-				       (int64_t)st->expired_total));
 	json_object_object_add(o, "drift_total",
 			       json_object_new_int64((int64_t)st->drift_total));
 	json_object_object_add(o, "duration_ms",

@@ -17,8 +17,8 @@
 
 /*
  * Rates are per second over the measured interval. Per backend, new
- * flows/s is the rise of its "new_flows" counter (flows that became
- * active on it: new, moved to it, back from idle), per VIP their sum; the
+ * flows/s is the rise of its "new_flows" counter (flows opened on it:
+ * new, moved to it, reopened), per VIP their sum; the
  * total over all VIPs is the data path's flow_miss counter per second
  * ("new_flows_per_s" at the top level). "flows" is the active flows now.
  */

@@ -9,16 +9,17 @@
 
 static __always_inline bool flow_active(__u8 flags)
 {
-	return !(flags & (XLB_FLOW_F_CLOSED | XLB_FLOW_F_IDLE));
+	return !(flags & XLB_FLOW_F_CLOSED);
 }
 
-/* Any packet from the client ends idleness; for TCP a FIN or RST closes
- * the flow and a bare SYN (a new connection on a reused tuple) reopens
- * it. Only the client's half is seen (replies go direct): close enough. */
+/* For TCP a FIN or RST from the client closes the flow and a bare SYN (a
+ * new connection on a reused tuple) reopens it. Only the client's half is
+ * seen (replies go direct): close enough. Idleness is the agent's: its
+ * sweep takes flows idle past their timeout out of the counts, and puts
+ * them back when they move again. */
 static __always_inline __u8 flow_flags_after(__u8 flags, __u8 proto,
 					     __u8 tcp_flags)
 {
-	flags &= ~XLB_FLOW_F_IDLE;
 	if (proto != IPPROTO_TCP)
 		return flags;
 	if ((tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)

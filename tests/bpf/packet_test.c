@@ -1682,7 +1682,8 @@ static __u64 last_seen(const struct tflow *f)
 	return lookup_flow(f, &fl) ? fl.last_seen_ns : 0;
 }
 
-/* f4_tcp idle for the TCP timeout: the sweep marks it and uncounts it. */
+/* f4_tcp idle for the TCP timeout: the sweep takes it out of the count,
+ * writing nothing to the flow table. */
 static bool su_idle(void)
 {
 	struct flow_sweep_stats st;
@@ -1691,10 +1692,34 @@ static bool su_idle(void)
 	       sweep(last_seen(&f4_tcp) + IDLE_NS, IDLE_NS, IDLE_NS, true, 64,
 		     &st) &&
 	       ASSERT_EQ(st.entries, 1, "sweep: entries") &&
-	       ASSERT_EQ(st.expired, 1, "sweep: expired") &&
+	       ASSERT_EQ(st.idle, 1, "sweep: idle") &&
+	       ASSERT_EQ(st.active, 0, "sweep: active") &&
 	       ASSERT_EQ(st.drift, 0, "sweep: drift") &&
-	       flow_flags_are(&f4_tcp, victim, XLB_FLOW_F_IDLE) &&
-	       counts_are(0, 0, 0, 0);
+	       flow_flags_are(&f4_tcp, victim, 0) && counts_are(0, 0, 0, 0);
+}
+
+/* The flow moved again: the data path alone does not know it was taken
+ * out; the next sweep counts it again. */
+static bool chk_idle_back(void)
+{
+	struct flow_sweep_stats st;
+
+	return counts_are(0, 0, 0, 0) &&
+	       sweep(last_seen(&f4_tcp), IDLE_NS, IDLE_NS, true, 64, &st) &&
+	       ASSERT_EQ(st.active, 1, "sweep: active") && chk_counted();
+}
+
+/* Its FIN took the count below 0 (read as 0): the next sweep puts it at
+ * 0 (the check after every case would see a -1 left behind). */
+static bool chk_idle_fin(void)
+{
+	struct flow_sweep_stats st;
+
+	return flow_flags_are(&f4_tcp, victim, XLB_FLOW_F_CLOSED) &&
+	       counts_are(0, 0, 0, 0) &&
+	       sweep(last_seen(&f4_tcp), IDLE_NS, IDLE_NS, true, 64, &st) &&
+	       ASSERT_EQ(st.drift, 0, "sweep: drift") &&
+	       ASSERT_EQ(st.idle, 0, "sweep: idle") && counts_are(0, 0, 0, 0);
 }
 
 /* Just short of the timeout: left alone. */
@@ -1705,24 +1730,25 @@ static bool su_not_idle(void)
 	return prime(in_v4_tcp) &&
 	       sweep(last_seen(&f4_tcp) + IDLE_NS - 1, IDLE_NS, IDLE_NS, true,
 		     64, &st) &&
-	       ASSERT_EQ(st.expired, 0, "sweep: expired") &&
+	       ASSERT_EQ(st.idle, 0, "sweep: idle") &&
 	       ASSERT_EQ(st.active, 1, "sweep: active") && chk_counted();
 }
 
-/* UDP has its own, shorter timeout: the UDP flow expires, the TCP one
- * seen at the same time does not. */
+/* UDP has its own, shorter timeout: the UDP flow is idle, the TCP one
+ * seen at the same time is not. */
 static bool su_idle_udp(void)
 {
 	struct flow_sweep_stats st;
+	__u32 ube = model_backend(V4_UDP, &f4_udp);
 
 	return prime(in_v4_tcp) && prime(in_v4_udp) &&
 	       sweep(last_seen(&f4_udp) + 30000000000ULL, IDLE_NS,
 		     30000000000ULL, true, 64, &st) &&
 	       ASSERT_EQ(st.entries, 2, "sweep: entries") &&
-	       ASSERT_EQ(st.expired, 1, "sweep: expired") &&
-	       flow_flags_are(&f4_udp, model_backend(V4_UDP, &f4_udp),
-			      XLB_FLOW_F_IDLE) &&
-	       chk_counted();
+	       ASSERT_EQ(st.idle, 1, "sweep: idle") &&
+	       ASSERT_EQ(st.active, 1, "sweep: active") &&
+	       flow_flags_are(&f4_udp, ube, 0) &&
+	       counts_are(victim, 1, 0, 0);
 }
 
 /* An entry lost as an LRU eviction loses one: its count stays until the
@@ -2366,10 +2392,10 @@ static const struct test_case cases[] = {
 	CASE("active flows: a FIN that reschedules uncounts the old backend",
 	     su_resched, in_fin, XDP_TX, ex_resched, chk_resched_closed,
 	     { XLB_FLOW_RESCHEDULE, 1 }, { XLB_FWD_TX, 1 }),
-	CASE("sweep: idle tcp flow uncounted; a packet counts it again",
-	     su_idle, in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
-	CASE("sweep: FIN on an idle flow, no second decrement", su_idle,
-	     in_fin, XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("sweep: idle tcp flow uncounted; moving again, counted again",
+	     su_idle, in_v4_tcp, XDP_TX, ex_v4_tcp, chk_idle_back, FWD_HIT),
+	CASE("sweep: FIN on an idle flow, the count stays at 0", su_idle,
+	     in_fin, XDP_TX, ex_v4_tcp, chk_idle_fin, FWD_HIT),
 	CASE("sweep: a flow short of the timeout stays counted", su_not_idle,
 	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
 	CASE("sweep: udp's own timeout, the tcp flow stays counted",

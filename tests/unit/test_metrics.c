@@ -50,8 +50,8 @@ static const char snapshot[] =
 	"  \"icmp_too_big_sent\": 2, \"icmp_to_flow\": 0, \"flow_hit\": 90,"
 	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0},"
 	" \"flow_sweep\": {\"sweeps\": 4, \"entries\": 1200, \"active\": 7,"
-	"  \"expired_idle\": 2, \"drift\": 1, \"expired_idle_total\": 9,"
-	"  \"drift_total\": 3, \"duration_ms\": 1.5}}";
+	"  \"idle\": 9, \"drift\": 1, \"drift_total\": 3,"
+	"  \"duration_ms\": 1.5}}";
 
 static const struct metrics_info info = {
 	.version = "0.1.0", .xdp_mode = "native", .prog_id = 42,
@@ -160,8 +160,9 @@ static void test_families(void **state)
 	has_line(t, "xlb_agent_start_time_seconds 1700000000");
 	has_line(t, "# TYPE xlb_flow_table_entries gauge");
 	has_line(t, "xlb_flow_table_entries 1200");
-	has_line(t, "# TYPE xlb_flow_sweep_expired_total counter");
-	has_line(t, "xlb_flow_sweep_expired_total 9");
+	has_line(t, "# TYPE xlb_flow_table_idle gauge");
+	has_line(t, "xlb_flow_table_idle 9");
+	has_line(t, "# TYPE xlb_flow_sweep_corrected_total counter");
 	has_line(t, "xlb_flow_sweep_corrected_total 3");
 	/* a backend without a checker has no check series */
 	assert_int_equal(count_prefix(t, "xlb_backend_check_probes_total{"), 1);
