@@ -11,6 +11,7 @@
 #include "lib/hash.h"
 #include "lib/maps.h"
 #include "lib/encap.h"
+#include "lib/track.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -286,19 +287,30 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 {
 	struct xlb_flow *flow, entry = {};
 	__u64 now = bpf_ktime_get_ns();
-	__u32 id;
+	__u32 id, old_id = 0;
+	__u8 old_flags = 0;
 
 	flow = bpf_map_lookup_elem(&flows, &pkt->key);
 	if (flow && usable_backend(flow->backend_id)) {
-		if (pkt->kind != PKT_ICMP_ERROR &&
-		    now - flow->last_seen_ns > XLB_FLOW_TOUCH_NS)
-			flow->last_seen_ns = now;
+		old_flags = flow->flags;
+		if (pkt->kind != PKT_ICMP_ERROR) {
+			if (now - flow->last_seen_ns > XLB_FLOW_TOUCH_NS)
+				flow->last_seen_ns = now;
+			track_hit(flow, pkt->key.proto, pkt->tcp_flags);
+		}
 		count_reason(XLB_FLOW_HIT);
+		/* (on a closed flow a SYN is a new connection, not a retry) */
 		if (pkt->key.proto == IPPROTO_TCP &&
 		    (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
-			    TCP_FLAG_SYN)
+			    TCP_FLAG_SYN &&
+		    !(old_flags & XLB_FLOW_F_CLOSED))
 			hint_syn_retry(flow->backend_id, now);
 		return flow->backend_id;
+	}
+	/* read before the update below replaces the entry */
+	if (flow) {
+		old_id = flow->backend_id;
+		old_flags = flow->flags;
 	}
 
 	id = maglev_pick(vip->vip_id, hash, reason);
@@ -314,10 +326,14 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 		return id;
 	}
 	entry.backend_id = id;
-	entry.vip_id = vip->vip_id;
+	entry.vip_id = (__u16)vip->vip_id;
+	entry.flags = flow_flags_after(old_flags, pkt->key.proto,
+				       pkt->tcp_flags);
 	entry.last_seen_ns = now;
 	if (bpf_map_update_elem(&flows, &pkt->key, &entry, BPF_ANY))
 		count_reason(XLB_FLOW_INSERT_FAIL);
+	else
+		track_insert(id, entry.flags, old_id, old_flags);
 	return id;
 }
 
@@ -523,7 +539,7 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (pkt.kind == PKT_FRAG_FIRST) {
 		frag_key(&pkt, &fk);
 		first.backend_id = id;
-		first.vip_id = vip->vip_id;
+		first.vip_id = (__u16)vip->vip_id;
 		first.last_seen_ns = bpf_ktime_get_ns();
 		bpf_map_update_elem(&frags, &fk, &first, BPF_ANY);
 		count_reason(XLB_FRAG_FIRST);

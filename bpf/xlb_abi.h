@@ -96,13 +96,42 @@ struct xlb_flow_key {
 };
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 
-/* flows map value. */
+/* Flow entry flags. */
+enum {
+	XLB_FLOW_F_CLOSED = 1 << 0,	/* TCP FIN or RST seen from the client:
+					 * no longer counted in backend_flows;
+					 * a SYN without ACK reopens it */
+};
+
+/* flows map value. Was {u32 backend_id, u32 vip_id, u64 last_seen_ns}:
+ * vip_id < XLB_MAX_VIPS fits 16 bits, so on a little-endian host an entry
+ * written by an older program reads as vip_id with flags 0 (active), and
+ * pinned flow tables stay adoptable. */
 struct xlb_flow {
 	__u32 backend_id;
-	__u32 vip_id;
+	__u16 vip_id;
+	__u8 flags;		/* XLB_FLOW_F_* */
+	__u8 pad;		/* zero */
 	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of a recent packet */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
+_Static_assert(XLB_MAX_VIPS <= 65536, "vip_id fits xlb_flow.vip_id");
+
+/* backend_flows map value, indexed by backend id. Both sides add to it
+ * atomically: the data path as flows open, close and move, the agent as
+ * its sweep of the flow table takes idle flows out and corrects drift.
+ * The agent never writes flow entries (an LRU update from userspace takes
+ * a node from its CPU's list and, the table full, evicts another flow). */
+struct xlb_backend_flows {
+	__u64 active;		/* active flows on the backend: open (not
+				 * closed), less those idle at the last sweep.
+				 * Two's complement: read it as signed, it may
+				 * dip below 0 until the next sweep */
+	__u64 opened;		/* times a flow opened on it: new, moved to
+				 * it, or reopened */
+};
+_Static_assert(sizeof(struct xlb_backend_flows) == 16,
+	       "xlb_backend_flows size");
 
 /* frags map key: one fragmented datagram (IPv4 id or IPv6 fragment id). */
 struct xlb_frag_key {

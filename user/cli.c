@@ -66,12 +66,14 @@ static json_object *request(const char *cmd)
 	return o;
 }
 
+/* "" when absent or null ("zone": null). */
 static const char *str(json_object *o, const char *key)
 {
 	json_object *v;
 
-	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v)
-						     : "";
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return "";
+	return json_object_get_string(v);
 }
 
 static long long num(json_object *o, const char *key)
@@ -97,6 +99,31 @@ static void print_json(json_object *o)
 					  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+static bool boolean(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	       json_object_get_boolean(v);
+}
+
+/* "  prefer zone a (min 70%): 67% up, spilling 4.8% of new flows". */
+static void print_zone(json_object *resp, json_object *v)
+{
+	if (!boolean(v, "prefer_zone"))
+		return;
+	printf("  prefer zone %s (min %.0f%%): %.1f%% of its weight up, ",
+	       str(resp, "zone"), 100 * dbl(v, "zone_min_healthy"),
+	       100 * dbl(v, "zone_health"));
+	if (boolean(v, "zone_spilling"))
+		printf("spilling %.1f%% of new flows to other zones\n",
+		       100 * (1 - dbl(v, "zone_local_share")));
+	else if (dbl(v, "zone_local_share") > 0)
+		printf("every new flow local\n");
+	else
+		printf("no backend up\n");
+}
+
 /* The table of VIPs and backends; detail adds why each backend has its
  * effective weight. */
 static void print_vips(json_object *resp, bool with_stats, bool detail)
@@ -109,18 +136,20 @@ static void print_vips(json_object *resp, bool with_stats, bool detail)
 		json_object *v = json_object_array_get_idx(vips, i), *bes;
 
 		printf("vip %s %s port %lld %s affinity %s when-all-down %s "
-		       "table %lld\n",
+		       "table %lld weighting %s\n",
 		       str(v, "name"), str(v, "address"), num(v, "port"),
 		       str(v, "protocol"), str(v, "affinity"),
-		       str(v, "when_all_down"), num(v, "table_size"));
+		       str(v, "when_all_down"), num(v, "table_size"),
+		       str(v, "weighting"));
+		print_zone(resp, v);
 		if (with_stats)
 			printf("  packets %lld bytes %lld\n", num(v, "packets"),
 			       num(v, "bytes"));
 		if (!json_object_object_get_ex(v, "backends", &bes))
 			continue;
-		printf("  %-28s %6s %9s %-9s %8s %12s  %s\n", "backend",
-		       "weight", "effective", "state", "flows", "packets",
-		       "last check");
+		printf("  %-28s %-10s %6s %9s %-9s %8s %12s  %s\n", "backend",
+		       "zone", "weight", "effective", "state", "flows",
+		       "packets", "last check");
 		for (size_t j = 0; j < json_object_array_length(bes); j++) {
 			json_object *b = json_object_array_get_idx(bes, j), *h;
 			char check[96] = "";
@@ -130,10 +159,13 @@ static void print_vips(json_object *resp, bool with_stats, bool detail)
 					 "%s %s, p99 %.1f ms", str(h, "check"),
 					 str(h, "last_reason"),
 					 num(h, "latency_p99_us") / 1e3);
-			printf("  %-28s %6lld %9.1f %-9s %8lld %12lld  %s\n",
-			       str(b, "address"), num(b, "weight"),
-			       dbl(b, "effective_weight"), str(b, "state"),
-			       num(b, "flows"), num(b, "packets"), check);
+			printf("  %-28s %-10s %6lld %9.1f %-9s %8lld %12lld  "
+			       "%s\n",
+			       str(b, "address"),
+			       *str(b, "zone") ? str(b, "zone") : "-",
+			       num(b, "weight"), dbl(b, "effective_weight"),
+			       str(b, "state"), num(b, "flows"),
+			       num(b, "packets"), check);
 			if (detail)
 				printf("  %-28s weight: %s\n", "",
 				       str(b, "weight_why"));
@@ -368,30 +400,28 @@ static int drain_args(json_object *req, int argc, char **argv)
 	return 0;
 }
 
-/* xlb backend VERB VIP ADDR [weight N] */
+/* xlb backend VERB VIP ADDR [weight N] [zone NAME] */
 int do_backend_verb(const char *verb, int argc, char **argv)
 {
 	static const char *const none[] = { NULL };
+	static const char *const keys[] = { "zone", NULL };
 	static const char *const ints[] = { "weight", NULL };
+	bool add_or_set = !strcmp(verb, "add") || !strcmp(verb, "set");
 	char cmd[32];
 	json_object *req;
 
 	if (argc < 2)
 		return cli_error("usage: xlb backend %s VIP ADDRESS%s", verb,
-				 strcmp(verb, "add") && strcmp(verb, "set")
-					 ? ""
-					 : " weight N");
+				 add_or_set ? " [weight N] [zone NAME]" : "");
 	snprintf(cmd, sizeof(cmd), "backend-%s", verb);
 	req = request(cmd);
 	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
 	json_object_object_add(req, "address",
 			       json_object_new_string(argv[1]));
 	if (!strcmp(verb, "drain") ? drain_args(req, argc - 2, argv + 2)
-				   : add_pairs(req, argc - 2, argv + 2, none,
-					       strcmp(verb, "add") &&
-							       strcmp(verb, "set")
-						       ? none
-						       : ints)) {
+				   : add_pairs(req, argc - 2, argv + 2,
+					       add_or_set ? keys : none,
+					       add_or_set ? ints : none)) {
 		json_object_put(req);
 		return -EINVAL;
 	}

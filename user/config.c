@@ -37,6 +37,7 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char desc[96];		/* describe()'s buffer */
+	const char *zone;	/* the top-level zone, parsed before vips */
 	unsigned int merges;	/* mappings merged so far */
 };
 
@@ -65,6 +66,7 @@ static const char *const all_down_names[] = {
 };
 static const char *const weighting_names[] = {
 	[CFG_WEIGHTING_DYNAMIC] = "dynamic", [CFG_WEIGHTING_STATIC] = "static",
+	[CFG_WEIGHTING_LEAST_CONN] = "least_connections",
 };
 static const char *const protocol_names[] = { "tcp", "udp" };
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
@@ -963,24 +965,52 @@ out:
 
 /* ---- VIPs and backends ---- */
 
+bool config_zone_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > XLB_CFG_ZONE_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(".-_", *s))
+			return false;
+	return true;
+}
+
+/* A zone name into *out (owned). */
+static int get_zone(struct ctx *c, yaml_node_t *n, const char *field,
+		    char **out)
+{
+	int err = get_string(c, n, field, out);
+
+	if (err)
+		return err;
+	if (!config_zone_name_ok(*out))
+		return fail(c, n, field, "must be 1..%d letters, digits, '.', "
+			    "'-' or '_', got %s", XLB_CFG_ZONE_MAX,
+			    describe(c, n));
+	return 0;
+}
+
 static const char *const vip_keys[] = {
 	"name", "address", "port", "protocol", "forwarding", "affinity",
 	"when_all_down", "table_size", "weighting", "weight_floor",
 	"weight_cap", "degrade_latency", "degrade_errors", "degrade_recovery",
 	"slow_start", "rebuild_threshold", "min_rebuild_interval",
+	"prefer_zone", "zone_min_healthy",
 	"health_check", "backends", NULL,
 };
 
 static const char *const slow_start_keys[] = { "initial", "window", NULL };
 
 static const char *const backend_keys[] = {
-	"address", "weight", "port", "health_check", NULL,
+	"address", "weight", "port", "health_check", "zone", NULL,
 };
 
 static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
 	"flow_table_size", "hash_seed", "log_level", "gateway_mac",
-	"encap_source4", "encap_source6", "vips", "bgp", NULL,
+	"encap_source4", "encap_source6", "vips", "zone", "bgp", NULL,
 };
 
 static const char *const bgp_keys[] = {
@@ -1049,6 +1079,10 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, const char *base,
 	kv = map_get(&m, "port");
 	if (!err && kv)
 		err = get_u16(c, kv->val, f, 1, 65535, &b->port);
+	join(f, base, "zone");
+	kv = map_get(&m, "zone");
+	if (!err && kv)
+		err = get_zone(c, kv->val, f, &b->zone);
 	join(f, base, "health_check");
 	kv = map_get(&m, "health_check");
 	if (!err && kv) {
@@ -1205,10 +1239,45 @@ static int parse_weights(struct ctx *c, const struct map *m, const char *base,
 		err = get_fraction(c, kv->val, f, true, &w->rebuild_threshold);
 	if (!err && W_FIELD("min_rebuild_interval"))
 		err = get_duration(c, kv->val, f, &w->min_rebuild_interval_ms);
+	if (!err && W_FIELD("prefer_zone")) {
+		err = get_bool(c, kv->val, f, &w->prefer_zone);
+		if (!err && w->prefer_zone && !c->zone)
+			err = fail(c, kv->val, f, "needs the balancer's own "
+				   "zone: set the top-level key zone: NAME");
+	}
+	if (!err && W_FIELD("zone_min_healthy"))
+		err = get_fraction(c, kv->val, f, true, &w->zone_min_healthy);
 #undef W_FIELD
-	w->mode = v->weighting == CFG_WEIGHTING_STATIC ? WEIGHTS_STATIC
-						       : WEIGHTS_DYNAMIC;
+	w->mode = v->weighting == CFG_WEIGHTING_STATIC	   ? WEIGHTS_STATIC
+		  : v->weighting == CFG_WEIGHTING_LEAST_CONN ? WEIGHTS_LEAST_CONN
+							     : WEIGHTS_DYNAMIC;
 	return err;
+}
+
+/* prefer_zone with backends none of which is in the local zone is a typo
+ * in a zone name, most likely: nothing would be preferred. */
+static int check_prefer_zone(struct ctx *c, const struct map *m,
+			     const char *base, const struct xlb_cfg_vip *v)
+{
+	char f[FIELD_LEN], seen[128] = "";
+	struct kv *kv = map_get(m, "prefer_zone");
+	size_t len = 0;
+
+	if (!v->weights.prefer_zone || !v->n_backends)
+		return 0;
+	for (size_t i = 0; i < v->n_backends; i++) {
+		const char *z = v->backends[i].zone;
+
+		if (z && !strcmp(z, c->zone))
+			return 0;
+		if (z && len < sizeof(seen) && !strstr(seen, z))
+			len += (size_t)snprintf(seen + len, sizeof(seen) - len,
+						"%s%s", len ? ", " : "", z);
+	}
+	join(f, base, "prefer_zone");
+	return fail(c, kv->val, f, "no backend is in zone '%s' (the "
+		    "balancer's); backends are in %s", c->zone,
+		    len ? seen : "no zone");
 }
 
 static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
@@ -1299,6 +1368,8 @@ static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 		v->health_check.port = v->port;
 	if (VIP_FIELD("backends"))
 		err = parse_backends(c, kv->val, f, v, total_backends);
+	if (!err)
+		err = check_prefer_zone(c, &m, base, v);
 	if (!err && v->n_backends >= v->table_size) {
 		join(f, base, "table_size");
 		err = fail(c, size_node ? size_node : n, f,
@@ -1828,6 +1899,10 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 			       &cfg->encap_source6, &fam);
 		cfg->has_encap_source6 = !err;
 	}
+	if (!err && (kv = map_get(&m, "zone"))) {
+		err = get_zone(c, kv->val, "zone", &cfg->zone);
+		c->zone = cfg->zone;
+	}
 	if (!err && (kv = map_get(&m, "vips")))
 		err = parse_vips(c, kv->val, cfg);
 	if (!err && (kv = map_get(&m, "bgp")) && !is_null(kv->val))
@@ -1999,8 +2074,10 @@ void config_free(struct xlb_cfg *cfg)
 	for (size_t i = 0; i < cfg->n_vips; i++) {
 		struct xlb_cfg_vip *v = &cfg->vips[i];
 
-		for (size_t j = 0; j < v->n_backends; j++)
+		for (size_t j = 0; j < v->n_backends; j++) {
 			hc_free(&v->backends[j].health_check);
+			free(v->backends[j].zone);
+		}
 		free(v->backends);
 		hc_free(&v->health_check);
 		free(v->name);
@@ -2020,6 +2097,7 @@ void config_free(struct xlb_cfg *cfg)
 	free(cfg->control_socket);
 	free(cfg->metrics_listen);
 	free(cfg->log_level);
+	free(cfg->zone);
 	free(cfg);
 }
 

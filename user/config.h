@@ -45,7 +45,11 @@ enum cfg_when_all_down {
 enum cfg_weighting {
 	CFG_WEIGHTING_DYNAMIC,	/* effective weight from latency and errors */
 	CFG_WEIGHTING_STATIC,	/* the configured weights, as written */
+	CFG_WEIGHTING_LEAST_CONN,	/* fewest active flows per base unit */
 };
+
+/* Zone names: letters, digits, '.', '-', '_' ("eu-west-1a", "rack.12"). */
+#define XLB_CFG_ZONE_MAX 63
 
 /* In the order of enum hc_type of health.h. */
 enum cfg_hc_type {
@@ -106,6 +110,7 @@ struct xlb_cfg_backend {
 	struct xlb_cfg_hc health_check;	/* effective: the VIP's check with
 					 * this backend's overrides */
 	unsigned int line;	/* where it is in the file */
+	char *zone;		/* zone: NAME; NULL = none */
 };
 
 struct xlb_cfg_vip {
@@ -120,9 +125,10 @@ struct xlb_cfg_vip {
 	enum cfg_weighting weighting;
 	/* weight_floor, weight_cap, degrade_latency, degrade_errors,
 	 * degrade_recovery, slow_start, rebuild_threshold,
-	 * min_rebuild_interval: weights_params_init()'s defaults, the file's
-	 * values over them, and mode following weighting. Kept, but mostly
-	 * unused, with weighting: static (slow start still applies). */
+	 * min_rebuild_interval, prefer_zone, zone_min_healthy:
+	 * weights_params_init()'s defaults, the file's values over them, and
+	 * mode following weighting. Kept, but mostly unused, with weighting:
+	 * static (slow start and zones still apply). */
 	struct weights_params weights;
 	__u32 table_size;	/* Maglev slots, prime, default 65537 */
 	struct xlb_cfg_hc health_check;	/* as written for the VIP; what
@@ -185,6 +191,7 @@ struct xlb_cfg {
 	union xlb_addr encap_source4;	/* outer IPv4 source base */
 	bool has_encap_source6;
 	union xlb_addr encap_source6;	/* outer IPv6 source base */
+	char *zone;		/* the balancer host's zone; NULL = none */
 	struct xlb_cfg_vip *vips;
 	size_t n_vips;
 	struct xlb_cfg_bgp bgp;
@@ -218,6 +225,9 @@ __u32 config_vip_flags(const struct xlb_cfg_vip *vip);
  * (left as they are otherwise, for the agent's defaults). The rest of dp
  * is left as it is. */
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp);
+
+/* 1..XLB_CFG_ZONE_MAX letters, digits, '.', '-' or '_'. */
+bool config_zone_name_ok(const char *s);
 
 const char *config_hc_type_name(enum cfg_hc_type type);
 const char *config_forwarding_name(enum cfg_forwarding f);

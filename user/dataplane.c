@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -20,6 +21,10 @@
 
 struct dataplane {
 	struct xlb_balancer *skel;
+	struct xlb_backend_flows *flows; /* the backend_flows map, mmapped */
+	size_t flows_len;
+	__u64 idle_applied[XLB_MAX_BACKENDS];	/* idle flows the last sweep
+						 * took out of the counts */
 };
 
 struct decap {
@@ -130,6 +135,28 @@ __u32 dataplane_pinned_flow_entries(const char *pin_dir)
 	return info.max_entries;
 }
 
+/* The active counts are read and added to in place: both sides use
+ * atomics on the same words. */
+static int map_backend_flows(struct dataplane *dp)
+{
+	struct bpf_map *map = dp->skel->maps.backend_flows;
+	size_t page = (size_t)getpagesize();
+	void *mem;
+
+	dp->flows_len = ((size_t)bpf_map__max_entries(map) *
+				 sizeof(struct xlb_backend_flows) +
+			 page - 1) &
+			~(page - 1);
+	mem = mmap(NULL, dp->flows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   bpf_map__fd(map), 0);
+	if (mem == MAP_FAILED) {
+		dp->flows_len = 0;
+		return -errno;
+	}
+	dp->flows = mem;
+	return 0;
+}
+
 struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 {
 	struct dataplane *dp;
@@ -160,6 +187,9 @@ struct dataplane *dataplane_open(const struct dataplane_opts *opts)
 			strerror(-err));
 		goto err;
 	}
+	err = map_backend_flows(dp);
+	if (err)
+		goto err;
 	return dp;
 err:
 	dataplane_close(dp);
@@ -171,6 +201,8 @@ void dataplane_close(struct dataplane *dp)
 {
 	if (!dp)
 		return;
+	if (dp->flows)
+		munmap(dp->flows, dp->flows_len);
 	xlb_balancer__destroy(dp->skel);
 	free(dp);
 }
@@ -487,13 +519,206 @@ static int clear_hash(struct bpf_map *map, size_t key_size)
 	return 0;
 }
 
+int dataplane_del_flow(struct dataplane *dp, const struct xlb_flow_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.flows), key))
+		return -errno;
+	return 0;
+}
+
 int dataplane_clear_flows(struct dataplane *dp)
 {
 	int err = clear_hash(dp->skel->maps.flows, sizeof(struct xlb_flow_key));
 
-	return err ? err
-		   : clear_hash(dp->skel->maps.frags,
-				sizeof(struct xlb_frag_key));
+	if (!err)
+		err = clear_hash(dp->skel->maps.frags,
+				 sizeof(struct xlb_frag_key));
+	for (__u32 i = 0; !err && i < XLB_MAX_BACKENDS; i++) {
+		__atomic_store_n(&dp->flows[i].active, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&dp->flows[i].opened, 0, __ATOMIC_RELAXED);
+		dp->idle_applied[i] = 0;
+	}
+	return err;
+}
+
+/* ---- active flows and the sweep ---- */
+
+static __s64 active_count(const struct dataplane *dp, __u32 id)
+{
+	return (__s64)__atomic_load_n(&dp->flows[id].active, __ATOMIC_RELAXED);
+}
+
+static void active_add(struct dataplane *dp, __u32 id, __s64 delta)
+{
+	__atomic_fetch_add(&dp->flows[id].active, (__u64)delta,
+			   __ATOMIC_RELAXED);
+}
+
+int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n)
+{
+	for (__u32 i = 0; i < n; i++) {
+		__s64 c = i < XLB_MAX_BACKENDS ? active_count(dp, i) : 0;
+
+		counts[i] = c > 0 ? (__u64)c : 0;
+	}
+	return 0;
+}
+
+__u64 dataplane_opened_flows(struct dataplane *dp, __u32 id)
+{
+	if (id >= XLB_MAX_BACKENDS)
+		return 0;
+	return __atomic_load_n(&dp->flows[id].opened, __ATOMIC_RELAXED);
+}
+
+__u64 dataplane_active_flows(struct dataplane *dp, __u32 id)
+{
+	__s64 c = id < XLB_MAX_BACKENDS ? active_count(dp, id) : 0;
+
+	return c > 0 ? (__u64)c : 0;
+}
+
+#define SWEEP_BATCH 4096
+
+struct flow_sweep {
+	struct dataplane *dp;
+	struct flow_sweep_opts opts;
+	struct xlb_flow_key *keys;
+	struct xlb_flow *vals;
+	struct xlb_flow_key cursor;	/* where the next batch starts */
+	bool started, done;
+	__s64 *start;		/* each backend's count as the walk began */
+	__u64 *open;		/* open (not closed) entries found */
+	__u64 *idle;		/* of which idle past their timeout */
+	struct flow_sweep_stats stats;
+};
+
+void dataplane_sweep_free(struct flow_sweep *sw)
+{
+	if (!sw)
+		return;
+	free(sw->keys);
+	free(sw->vals);
+	free(sw->start);
+	free(sw->open);
+	free(sw->idle);
+	free(sw);
+}
+
+struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
+					 const struct flow_sweep_opts *opts)
+{
+	struct flow_sweep *sw = calloc(1, sizeof(*sw));
+
+	if (!sw)
+		return NULL;
+	sw->dp = dp;
+	sw->opts = *opts;
+	sw->keys = calloc(SWEEP_BATCH, sizeof(*sw->keys));
+	sw->vals = calloc(SWEEP_BATCH, sizeof(*sw->vals));
+	sw->start = calloc(XLB_MAX_BACKENDS, sizeof(*sw->start));
+	sw->open = calloc(XLB_MAX_BACKENDS, sizeof(*sw->open));
+	sw->idle = calloc(XLB_MAX_BACKENDS, sizeof(*sw->idle));
+	if (!sw->keys || !sw->vals || !sw->start || !sw->open || !sw->idle) {
+		dataplane_sweep_free(sw);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (__u32 i = 0; i < XLB_MAX_BACKENDS; i++)
+		sw->start[i] = active_count(dp, i);
+	return sw;
+}
+
+static void sweep_entry(struct flow_sweep *sw, const struct xlb_flow_key *k,
+			const struct xlb_flow *v)
+{
+	__u64 idle = k->proto == IPPROTO_TCP ? sw->opts.tcp_idle_ns
+					     : sw->opts.udp_idle_ns;
+	__u64 now = sw->opts.now_ns;
+	__u32 id = v->backend_id;
+
+	sw->stats.entries++;
+	if (id >= XLB_MAX_BACKENDS || v->flags & XLB_FLOW_F_CLOSED)
+		return;
+	sw->open[id]++;
+	if (idle && v->last_seen_ns <= now && now - v->last_seen_ns >= idle) {
+		sw->idle[id]++;
+		sw->stats.idle++;
+	} else {
+		sw->stats.active++;
+	}
+}
+
+/*
+ * The count should be open - idle. When the walk began it was start, and
+ * the data path kept it as open - idle_applied (the idle flows the last
+ * sweep took out) up to drift: open flows lost to LRU eviction, races
+ * between CPUs, FINs of flows already taken out as idle, idle flows that
+ * moved again. Adding (open - idle) - start makes it what the walk found,
+ * plus what the data path did meanwhile.
+ */
+static void sweep_finish(struct flow_sweep *sw)
+{
+	__u64 *applied = sw->dp->idle_applied;
+
+	for (__u32 i = 1; i < XLB_MAX_BACKENDS; i++) {
+		__s64 want = (__s64)sw->open[i] - (__s64)sw->idle[i];
+		__s64 drift = (__s64)sw->open[i] -
+			      (sw->start[i] + (__s64)applied[i]);
+
+		sw->stats.drift += (__u64)(drift < 0 ? -drift : drift);
+		if (!sw->opts.correct)
+			continue;
+		if (want != sw->start[i])
+			active_add(sw->dp, i, want - sw->start[i]);
+		applied[i] = sw->idle[i];
+	}
+	sw->done = true;
+}
+
+int dataplane_sweep_step(struct flow_sweep *sw, __u32 budget,
+			 struct flow_sweep_stats *stats)
+{
+	int fd = bpf_map__fd(sw->dp->skel->maps.flows);
+	struct xlb_flow_key next;
+	__u32 count = budget < SWEEP_BATCH ? budget : SWEEP_BATCH;
+	int err = 0;
+
+	if (sw->done)
+		goto out;
+	if (!count)
+		count = 1;
+	if (bpf_map_lookup_batch(fd, sw->started ? &sw->cursor : NULL, &next,
+				 sw->keys, sw->vals, &count, NULL))
+		err = -errno;
+	if (err == -ENOSPC && count < SWEEP_BATCH) {
+		/* a hash bucket holds more than count: take a bigger bite */
+		count = SWEEP_BATCH;
+		err = bpf_map_lookup_batch(fd, sw->started ? &sw->cursor : NULL,
+					   &next, sw->keys, sw->vals, &count,
+					   NULL)
+			      ? -errno
+			      : 0;
+	}
+	if (err && err != -ENOENT)
+		return err;
+	for (__u32 i = 0; i < count; i++)
+		sweep_entry(sw, &sw->keys[i], &sw->vals[i]);
+	sw->cursor = next;
+	sw->started = true;
+	if (err == -ENOENT)
+		sweep_finish(sw);	/* walked the whole table */
+out:
+	if (stats)
+		*stats = sw->stats;
+	return sw->done ? 1 : 0;
+}
+
+void dataplane_sweep_found(const struct flow_sweep *sw, __u64 *found,
+			   __u32 n)
+{
+	for (__u32 i = 0; i < n; i++)
+		found[i] = i < XLB_MAX_BACKENDS ? sw->open[i] - sw->idle[i] : 0;
 }
 
 /* Zeroes every CPU's slot of every entry of a per-CPU array. */

@@ -46,7 +46,63 @@ int dataplane_read_backend_stats(struct dataplane *dp, __u32 id,
 				 struct xlb_counter *out);
 int dataplane_lookup_flow(struct dataplane *dp, const struct xlb_flow_key *key,
 			  struct xlb_flow *out);
+/* Deletes one flow entry, as an LRU eviction would: its backend's active
+ * count is left for the sweep to correct. */
+int dataplane_del_flow(struct dataplane *dp, const struct xlb_flow_key *key);
+/* Empties the flow and fragment tables and zeroes the active counts. */
 int dataplane_clear_flows(struct dataplane *dp);
+/* Active flows per backend id (open, less those idle at the last sweep),
+ * as the data path counts them, into counts[0..n-1]; a count below 0 (put
+ * right by the next sweep) reads as 0. Reads shared memory: no syscall,
+ * cheap at any table size. */
+int dataplane_read_active_flows(struct dataplane *dp, __u64 *counts, __u32 n);
+/* One backend's, the same way. */
+__u64 dataplane_active_flows(struct dataplane *dp, __u32 id);
+/* Times a flow opened on the backend (a counter: new flows, moved to it,
+ * reopened). */
+__u64 dataplane_opened_flows(struct dataplane *dp, __u32 id);
+
+/*
+ * The agent's sweep of the flow table, in steps so that a table of a
+ * million flows never holds up the event loop; each step reads up to
+ * `budget` entries. It writes no entry. An open TCP flow whose last packet
+ * is older than tcp_idle_ns (UDP: udp_idle_ns) is idle. With correct set,
+ * the last step makes each backend's count the open flows the walk found
+ * less the idle ones (plus what the data path counted meanwhile): that
+ * takes idle flows out, puts back those that moved again, and undoes the
+ * drift of flows lost to LRU eviction and of races between CPUs. A flow
+ * taken out as idle that then closes or moves again is off by one until
+ * the next sweep.
+ */
+struct flow_sweep_opts {
+	__u64 now_ns;		/* bpf_ktime_get_ns() clock */
+	__u64 tcp_idle_ns;	/* 0 = never idle */
+	__u64 udp_idle_ns;	/* 0 = never idle */
+	bool correct;
+};
+
+struct flow_sweep_stats {
+	__u64 entries;		/* flow entries walked */
+	__u64 active;		/* open and not idle */
+	__u64 idle;		/* open but idle past the timeout */
+	__u64 drift;		/* sum over backends of |open found - open
+				 * counted| */
+};
+
+struct flow_sweep;
+/* NULL with errno set on failure. */
+struct flow_sweep *dataplane_sweep_start(struct dataplane *dp,
+					 const struct flow_sweep_opts *opts);
+/* 0: more to walk; 1: done (counts corrected if asked, stats final);
+ * -errno. stats (may be NULL) gets the totals so far. */
+int dataplane_sweep_step(struct flow_sweep *sw, __u32 budget,
+			 struct flow_sweep_stats *stats);
+/* After the last step: the active (open, not idle) flows the walk found
+ * per backend id, into found[0..n-1]. */
+void dataplane_sweep_found(const struct flow_sweep *sw, __u64 *found,
+			   __u32 n);
+/* NULL is a no-op. */
+void dataplane_sweep_free(struct flow_sweep *sw);
 /* Adds the number of flow entries per backend id into counts[0..n-1],
  * counting only entries seen at or after seen_since_ns (bpf_ktime_get_ns
  * clock; 0 = every entry). */

@@ -28,15 +28,16 @@ static const struct help helps[] = {
 	  "  --detach           detach every interface, remove the pins,\n"
 	  "                     exit\n" },
 	{ "backend",
-	  "Usage: xlb backend add VIP ADDR [weight N]\n"
+	  "Usage: xlb backend add VIP ADDR [weight N] [zone NAME]\n"
 	  "       xlb backend del VIP ADDR\n"
-	  "       xlb backend set VIP ADDR weight N\n"
+	  "       xlb backend set VIP ADDR [weight N] [zone NAME]\n"
 	  "       xlb backend drain VIP ADDR [--timeout 30s] [--remove]\n"
 	  "       xlb backend undrain VIP ADDR\n"
 	  "Changes a VIP's backends in the running agent until the next\n"
 	  "reload or restart. drain stops new flows (established ones stay);\n"
-	  "--remove deletes the backend once its flows are gone or after\n"
-	  "--timeout.\n" },
+	  "--remove deletes the backend once its active flows are gone (the\n"
+	  "data path counts them) or after --timeout. zone labels the\n"
+	  "backend for VIPs with prefer_zone.\n" },
 	{ "bgp",
 	  "Usage: xlb bgp\n"
 	  "With a bgp: section in the config the agent runs a BIRD 2 speaker\n"
@@ -75,9 +76,11 @@ static const struct help helps[] = {
 	  "an invalid file is refused and the running config stays.\n" },
 	{ "show",
 	  "Usage: xlb show [VIP]\n"
-	  "VIPs and backends: weight, effective weight, state, flows,\n"
-	  "packets, last check. With a VIP: that one, with the reason for\n"
-	  "each backend's effective weight. -j prints JSON.\n" },
+	  "VIPs and backends: zone, weight, effective weight, state, active\n"
+	  "flows, packets, last check; for a VIP with prefer_zone, how much\n"
+	  "of its local zone is up and whether new flows spill. With a VIP:\n"
+	  "that one, with the reason for each backend's effective weight.\n"
+	  "-j prints JSON.\n" },
 	{ "stats",
 	  "Usage: xlb stats [--interval SECONDS [--count N]] [VIP]\n"
 	  "What show prints plus packet and byte counters per VIP and every\n"

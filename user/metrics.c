@@ -132,6 +132,12 @@ static const struct vip_family vip_families[] = {
 	  "Maglev tables built and swapped in for the VIP.", "rebuilds" },
 	{ "xlb_vip_table_size", "gauge",
 	  "Slots in the VIP's Maglev table.", "table_size" },
+	{ "xlb_vip_zone_health", "gauge",
+	  "prefer_zone: share of the local zone's base weight that is up "
+	  "(0..1).", "zone_health" },
+	{ "xlb_vip_zone_local_share", "gauge",
+	  "prefer_zone: share of new flows kept in the local zone (0..1); "
+	  "below 1 it spills.", "zone_local_share" },
 };
 
 /* One number per backend, from the backend object or its "health". */
@@ -149,8 +155,12 @@ static const struct backend_family backend_families[] = {
 	  "Bytes forwarded to the backend (before encapsulation), summed "
 	  "over CPUs.", "bytes", false, 1.0 },
 	{ "xlb_backend_flows", "gauge",
-	  "Flows in the connection table that use the backend.", "flows",
+	  "Active flows on the backend, counted by the data path: TCP until "
+	  "the client's FIN or RST, any flow until idle.", "flows",
 	  false, 1.0 },
+	{ "xlb_backend_new_flows_total", "counter",
+	  "Flows opened on the backend: new, moved to it, or reopened.",
+	  "new_flows", false, 1.0 },
 	{ "xlb_backend_weight", "gauge", "Configured weight.", "weight",
 	  false, 1.0 },
 	{ "xlb_backend_effective_weight", "gauge",
@@ -443,10 +453,36 @@ static void render_agent(const struct metrics_info *info, FILE *out)
 		(uint64_t)info->start_time);
 }
 
+/* The agent's sweep of the flow table (user/state.c). */
+static const struct vip_family sweep_families[] = {
+	{ "xlb_flow_table_entries", "gauge",
+	  "Entries in the connection table at the last sweep.", "entries" },
+	{ "xlb_flow_table_idle", "gauge",
+	  "Open flows idle past their timeout at the last sweep, not "
+	  "counted as active.", "idle" },
+	{ "xlb_flow_sweep_corrected_total", "counter",
+	  "Open-flow counts the sweeps corrected (flows lost to LRU "
+	  "eviction, races), summed over backends.", "drift_total" },
+};
+
+static void render_sweep(json_object *sweep, FILE *out)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(sweep_families); f++) {
+		json_object *v = get_num(sweep, sweep_families[f].key);
+
+		if (!v)
+			continue;
+		put_family(out, sweep_families[f].name, sweep_families[f].type,
+			   sweep_families[f].help);
+		put_series(out, sweep_families[f].name, NULL, 0);
+		put_value(out, v, 1.0);
+	}
+}
+
 int metrics_render(json_object *snap, const struct metrics_info *info,
 		   FILE *out)
 {
-	json_object *vips = get_array(snap, "vips"), *reasons;
+	json_object *vips = get_array(snap, "vips"), *reasons, *sweep;
 
 	render_agent(info, out);
 	render_vips(vips, out);
@@ -454,6 +490,9 @@ int metrics_render(json_object *snap, const struct metrics_info *info,
 	if (json_object_object_get_ex(snap, "reasons", &reasons) &&
 	    json_object_is_type(reasons, json_type_object))
 		render_reasons(reasons, out);
+	if (json_object_object_get_ex(snap, "flow_sweep", &sweep) &&
+	    json_object_is_type(sweep, json_type_object))
+		render_sweep(sweep, out);
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -22,10 +22,19 @@
 
 enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 
-/* A flow seen this recently is active: shown by xlb show, awaited by a
- * drain. (The data path refreshes last_seen about once a second.) */
-#define ACTIVE_FLOW_NS (10ULL * 1000000000ULL)
-#define DRAIN_CHECK_NS (1000000000ULL)
+#define NSEC_PER_SEC 1000000000ULL
+#define DRAIN_CHECK_NS NSEC_PER_SEC
+/* Active flows are counted by the data path (xlb_abi.h); the sweep walks
+ * the flow table every period, in batches a few ms apart so that the loop
+ * serves checks in between (1M flows: about 250 batches), takes flows
+ * idle past their protocol's timeout out of the counts and corrects their
+ * drift. The first sweep runs soon after start, for adopted flows. */
+#define SWEEP_PERIOD_NS (10 * NSEC_PER_SEC)
+#define SWEEP_FIRST_NS NSEC_PER_SEC
+#define SWEEP_STEP_NS 1000000ULL
+#define SWEEP_BATCH 4096
+#define TCP_IDLE_NS (300 * NSEC_PER_SEC)
+#define UDP_IDLE_NS (30 * NSEC_PER_SEC)
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define WEIGHTS_PERIOD_NS (1000000000ULL)
 
@@ -53,6 +62,7 @@ struct backend {
 	struct weights_output wout;	/* the last computed weight and why */
 	struct health_target *hc;
 	struct hc_params hcp;	/* what hc runs with */
+	char zone[XLB_CFG_ZONE_MAX + 1];	/* "" = none */
 	bool seen;		/* marked while applying a config */
 };
 
@@ -61,6 +71,7 @@ struct vip {
 	struct hc_params hcp;	/* for backends added at run time */
 	struct weights_params wp;
 	struct weights_vip wv;
+	struct weights_zone zone;	/* prefer_zone: as last weighed */
 	char name[64];
 	__u32 id;
 	struct xlb_vip_key key;
@@ -87,6 +98,7 @@ struct state {
 	struct dataplane *dp;
 	struct loop *loop;
 	struct xlb_config dpcfg;
+	char zone[XLB_CFG_ZONE_MAX + 1];	/* this host's; "" = none */
 	struct vip **vips;
 	size_t n_vips;
 	__u8 vip_used[XLB_MAX_VIPS];
@@ -99,6 +111,13 @@ struct state {
 	size_t n_adopted_backends;
 	uint64_t drain_timer;	/* runs while a backend drains */
 	uint64_t weights_timer;	/* recomputes effective weights */
+	uint64_t sweep_timer;	/* the flow table's sweep: next batch or
+				 * next sweep */
+	struct flow_sweep *sweep;	/* the sweep under way, if any */
+	struct flow_sweep_stats last_sweep;	/* the last complete one */
+	__u64 sweeps;		/* complete sweeps */
+	__u64 drift_total;	/* over all sweeps */
+	__u64 sweep_began_ns, sweep_ns;	/* the last one's start, length */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
 };
@@ -115,10 +134,12 @@ struct backend_spec {
 	union xlb_addr addr;
 	__u8 family;
 	__u32 weight;
+	const char *zone;		/* NULL: none */
 	const struct hc_params *hcp;	/* NULL: the VIP's */
 };
 
 static void weights_tick(struct loop *loop, void *arg);
+static void sweep_tick(struct loop *loop, void *arg);
 
 struct state *state_new(struct dataplane *dp, struct loop *loop)
 {
@@ -131,7 +152,56 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 	st->next_backend = 1;
 	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
 					   weights_tick, st);
+	st->sweep_timer = loop_add_timer(loop, SWEEP_FIRST_NS, sweep_tick, st);
 	return st;
+}
+
+/* One batch of the flow table's sweep; the next batch, or the next sweep,
+ * on a timer. */
+static void sweep_tick(struct loop *loop, void *arg)
+{
+	struct state *st = arg;
+	struct flow_sweep_opts o = { .now_ns = loop_now_ns(),
+				     .tcp_idle_ns = TCP_IDLE_NS,
+				     .udp_idle_ns = UDP_IDLE_NS,
+				     .correct = true };
+	struct flow_sweep_stats ss;
+	__u64 next = SWEEP_PERIOD_NS;
+	int rc;
+
+	st->sweep_timer = 0;
+	if (!st->sweep) {
+		st->sweep = dataplane_sweep_start(st->dp, &o);
+		st->sweep_began_ns = o.now_ns;
+		if (!st->sweep) {
+			pr_warn("flow sweep: %s\n", strerror(errno));
+			goto out;
+		}
+	}
+	rc = dataplane_sweep_step(st->sweep, SWEEP_BATCH, &ss);
+	if (!rc) {
+		next = SWEEP_STEP_NS;
+		goto out;
+	}
+	if (rc < 0) {
+		pr_warn("flow sweep: %s\n", strerror(-rc));
+	} else {
+		st->last_sweep = ss;
+		st->sweeps++;
+		st->drift_total += ss.drift;
+		st->sweep_ns = loop_now_ns() - st->sweep_began_ns;
+		if (ss.drift)
+			pr_debug("flow sweep: %llu entries, %llu active, %llu "
+				 "idle, counts off by %llu corrected\n",
+				 (unsigned long long)ss.entries,
+				 (unsigned long long)ss.active,
+				 (unsigned long long)ss.idle,
+				 (unsigned long long)ss.drift);
+	}
+	dataplane_sweep_free(st->sweep);
+	st->sweep = NULL;
+out:
+	st->sweep_timer = loop_add_timer(loop, next, sweep_tick, st);
 }
 
 static void vip_free(struct vip *v)
@@ -152,6 +222,9 @@ void state_free(struct state *st)
 		loop_del_timer(st->loop, st->drain_timer);
 	if (st->weights_timer)
 		loop_del_timer(st->loop, st->weights_timer);
+	if (st->sweep_timer)
+		loop_del_timer(st->loop, st->sweep_timer);
+	dataplane_sweep_free(st->sweep);
 	for (size_t i = 0; i < st->n_vips; i++)
 		vip_free(st->vips[i]);
 	free(st->vips);
@@ -346,10 +419,15 @@ static int vip_weigh(struct vip *v, __u64 now)
 			.latency_p99_ns = hs.latency_p99_ns,
 			.error_ratio = 1 - hs.success_ratio,
 			.since_ms = b->since_ms,
+			.active_flows = dataplane_active_flows(v->st->dp,
+							       b->id),
+			.local_zone = v->st->zone[0] &&
+				      !strcmp(b->zone, v->st->zone),
 		};
 		wst[i] = b->wst;
 	}
 	weights_compute(&v->wp, in, wst, out, v->n_backends, now);
+	weights_zone_status(&v->wp, in, out, v->n_backends, &v->zone);
 	for (size_t i = 0; i < v->n_backends; i++) {
 		struct backend *b = v->backends[i];
 
@@ -595,6 +673,7 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 
 	if (b) {
 		b->weight = s->weight;
+		snprintf(b->zone, sizeof(b->zone), "%s", s->zone ? s->zone : "");
 		goto watch;
 	}
 	b = calloc(1, sizeof(*b));
@@ -611,6 +690,7 @@ static struct backend *backend_upsert(struct state *st, struct vip *v,
 	b->addr = s->addr;
 	b->family = s->family;
 	b->weight = s->weight;
+	snprintf(b->zone, sizeof(b->zone), "%s", s->zone ? s->zone : "");
 	b->id = alloc_backend_id(st, v->id, &s->addr, s->family, &flags,
 				 &adopted);
 	if (!b->id) {
@@ -779,6 +859,9 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 			       json_object_new_string(xlb_addr_str(
 				       &b->addr, b->family, buf, sizeof(buf))));
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
+	json_object_object_add(o, "zone",
+			       b->zone[0] ? json_object_new_string(b->zone)
+					  : NULL);
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
 	json_object_object_add(o, "effective_weight",
 			       json_object_new_double(b->wout.weight));
@@ -793,6 +876,9 @@ static json_object *backend_json(struct state *st, const struct backend *b,
 					       : state_names[b->state]));
 	json_object_object_add(o, "flows",
 			       json_object_new_int64((int64_t)flows[b->id]));
+	json_object_object_add(o, "new_flows",
+			       json_object_new_int64((int64_t)
+				       dataplane_opened_flows(st->dp, b->id)));
 	json_object_object_add(o, "packets",
 			       json_object_new_int64((int64_t)c.packets));
 	json_object_object_add(o, "bytes",
@@ -831,6 +917,24 @@ static json_object *vip_json(struct state *st, const struct vip *v,
 					       : "drop"));
 	json_object_object_add(o, "table_size",
 			       json_object_new_int64(v->table_size));
+	json_object_object_add(o, "weighting",
+			       json_object_new_string(
+				       weights_mode_name(v->wp.mode)));
+	json_object_object_add(o, "prefer_zone",
+			       json_object_new_boolean(v->wp.prefer_zone));
+	if (v->wp.prefer_zone) {
+		json_object_object_add(o, "zone_min_healthy",
+				       json_object_new_double(
+					       v->wp.zone_min_healthy));
+		json_object_object_add(o, "zone_health",
+				       json_object_new_double(v->zone.health));
+		json_object_object_add(o, "zone_local_share",
+				       json_object_new_double(
+					       v->zone.local_share));
+		json_object_object_add(o, "zone_spilling",
+				       json_object_new_boolean(
+					       v->zone.spilling));
+	}
 	json_object_object_add(o, "rebuilds",
 			       json_object_new_int64((int64_t)v->rebuilds));
 	json_object_object_add(o, "packets",
@@ -849,11 +953,7 @@ static void drain_schedule(struct state *st);
 
 static int count_active_flows(struct state *st, __u64 *flows)
 {
-	__u64 now = loop_now_ns();
-
-	return dataplane_count_flows(st->dp, flows, XLB_MAX_BACKENDS,
-				     now > ACTIVE_FLOW_NS ? now - ACTIVE_FLOW_NS
-							  : 0);
+	return dataplane_read_active_flows(st->dp, flows, XLB_MAX_BACKENDS);
 }
 
 static json_object *cmd_show(struct state *st, json_object *req)
@@ -876,7 +976,33 @@ static json_object *cmd_show(struct state *st, json_object *req)
 			json_object_array_add(arr,
 					      vip_json(st, st->vips[i], flows));
 	json_object_object_add(o, "vips", arr);
+	json_object_object_add(o, "zone",
+			       st->zone[0] ? json_object_new_string(st->zone)
+					   : NULL);
 	free(flows);
+	return o;
+}
+
+/* The last complete sweep of the flow table. */
+static json_object *sweep_json(const struct state *st)
+{
+	json_object *o = json_object_new_object();
+	const struct flow_sweep_stats *s = &st->last_sweep;
+
+	json_object_object_add(o, "sweeps",
+			       json_object_new_int64((int64_t)st->sweeps));
+	json_object_object_add(o, "entries",
+			       json_object_new_int64((int64_t)s->entries));
+	json_object_object_add(o, "active",
+			       json_object_new_int64((int64_t)s->active));
+	json_object_object_add(o, "idle",
+			       json_object_new_int64((int64_t)s->idle));
+	json_object_object_add(o, "drift",
+			       json_object_new_int64((int64_t)s->drift));
+	json_object_object_add(o, "drift_total",
+			       json_object_new_int64((int64_t)st->drift_total));
+	json_object_object_add(o, "duration_ms",
+			       json_object_new_double(st->sweep_ns / 1e6));
 	return o;
 }
 
@@ -894,6 +1020,7 @@ static json_object *cmd_stats(struct state *st, json_object *req)
 					       json_object_new_int64(
 						       (int64_t)counts[r]));
 	json_object_object_add(o, "reasons", reasons);
+	json_object_object_add(o, "flow_sweep", sweep_json(st));
 	return o;
 }
 
@@ -1060,6 +1187,7 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 				json_object *req)
 {
 	long long weight = req_uint(req, "weight", 100, 65535);
+	const char *zone = req_string(req, "zone");
 	struct backend_spec s;
 	struct backend *b = NULL;
 	struct vip *v;
@@ -1070,10 +1198,14 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 		return err;
 	if (weight < 0)
 		return ctl_error("weight must be 0..65535");
+	if (zone && !config_zone_name_ok(zone))
+		return ctl_error("zone must be 1..%d letters, digits, '.', '-' "
+				 "or '_'", XLB_CFG_ZONE_MAX);
 	if (!strcmp(verb, "add")) {
 		if (b)
 			return ctl_error("backend exists in VIP '%s'", v->name);
 		s.weight = (__u32)weight;
+		s.zone = zone;
 		if (!backend_upsert(st, v, &s))
 			return ctl_error("cannot add backend: %s",
 					 strerror(errno));
@@ -1084,9 +1216,15 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 		backend_remove(st, v, b);
 		ret = vip_rebuild(st, v);
 	} else if (!strcmp(verb, "set")) {
-		if (req_uint(req, "weight", -2, 65535) == -2)
-			return ctl_error("backend set needs a weight");
-		b->weight = (__u32)weight;
+		bool has_weight = req_uint(req, "weight", -2, 65535) != -2;
+
+		if (!has_weight && !zone)
+			return ctl_error("backend set needs a weight or a "
+					 "zone");
+		if (has_weight)
+			b->weight = (__u32)weight;
+		if (zone)
+			snprintf(b->zone, sizeof(b->zone), "%s", zone);
 		ret = vip_rebuild(st, v);
 	} else if (!strcmp(verb, "drain")) {
 		long long timeout = req_uint(req, "timeout_ms",
@@ -1337,6 +1475,7 @@ static int apply_vip(struct state *st, const struct xlb_cfg_vip *cv)
 		struct backend_spec bs = { .addr = cb->addr,
 					   .family = cb->family,
 					   .weight = cb->weight,
+					   .zone = cb->zone,
 					   .hcp = &hcp };
 		struct backend *b;
 
@@ -1358,6 +1497,7 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg)
 	int err, failed = 0;
 
 	config_dp_settings(cfg, &st->dpcfg);
+	snprintf(st->zone, sizeof(st->zone), "%s", cfg->zone ? cfg->zone : "");
 	err = dataplane_set_config(st->dp, &st->dpcfg);
 	if (err)
 		return err;

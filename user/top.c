@@ -16,12 +16,11 @@
 #include "ctl.h"
 
 /*
- * Rates are per second over the measured interval. A VIP's new flows/s is
- * not counted per VIP by the data path: per VIP and per backend it is the
- * rise in active flows (seen in the last 10 s) per second, a lower bound
- * that reads 0 in a steady state. The exact total over all VIPs is the
- * data path's flow_miss counter per second ("new_flows_per_s" at the top
- * level).
+ * Rates are per second over the measured interval. Per backend, new
+ * flows/s is the rise of its "new_flows" counter (flows opened on it:
+ * new, moved to it, reopened), per VIP their sum; the
+ * total over all VIPs is the data path's flow_miss counter per second
+ * ("new_flows_per_s" at the top level). "flows" is the active flows now.
  */
 
 static json_object *get(json_object *o, const char *key)
@@ -83,13 +82,14 @@ static void add_d(json_object *o, const char *key, double v)
 }
 
 static void add_rates(json_object *o, json_object *prev, json_object *cur,
-		      long long flows, long long prev_flows, double secs)
+		      long long flows, long long opened, long long prev_opened,
+		      double secs)
 {
 	add_d(o, "packets_per_s", rate(prev, cur, "packets", secs));
 	add_d(o, "bits_per_s", 8 * rate(prev, cur, "bytes", secs));
 	add_d(o, "new_flows_per_s",
-	      prev && flows > prev_flows && secs > 0
-		      ? (flows - prev_flows) / secs
+	      prev && opened >= prev_opened && secs > 0
+		      ? (opened - prev_opened) / secs
 		      : 0);
 	json_object_object_add(o, "flows", json_object_new_int64(flows));
 }
@@ -105,7 +105,8 @@ static json_object *backend_rates(json_object *pb, json_object *b, double secs)
 	json_object_object_add(o, "weight",
 			       json_object_new_int64(geti(b, "weight")));
 	add_d(o, "effective_weight", getd(b, "effective_weight"));
-	add_rates(o, pb, b, geti(b, "flows"), geti(pb, "flows"), secs);
+	add_rates(o, pb, b, geti(b, "flows"), geti(b, "new_flows"),
+		  geti(pb, "new_flows"), secs);
 	json_object_object_add(
 		o, "latency_p50_us",
 		json_object_new_int64(geti(h, "latency_p50_us")));
@@ -115,12 +116,12 @@ static json_object *backend_rates(json_object *pb, json_object *b, double secs)
 	return o;
 }
 
-static long long sum_flows(json_object *bes)
+static long long sum_of(json_object *bes, const char *key)
 {
 	long long n = 0;
 
 	for (size_t i = 0; bes && i < json_object_array_length(bes); i++)
-		n += geti(json_object_array_get_idx(bes, i), "flows");
+		n += geti(json_object_array_get_idx(bes, i), key);
 	return n;
 }
 
@@ -138,7 +139,8 @@ static json_object *vip_rates(json_object *pv, json_object *v, double secs)
 			       json_object_new_string(gets(v, "protocol")));
 	bes = get(v, "backends");
 	pbes = get(pv, "backends");
-	add_rates(o, pv, v, sum_flows(bes), sum_flows(pbes), secs);
+	add_rates(o, pv, v, sum_of(bes, "flows"), sum_of(bes, "new_flows"),
+		  sum_of(pbes, "new_flows"), secs);
 	arr = json_object_new_array();
 	for (size_t i = 0; bes && i < json_object_array_length(bes); i++) {
 		json_object *b = json_object_array_get_idx(bes, i);

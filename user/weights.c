@@ -29,6 +29,7 @@ static const char *const reason_names[] = {
 	[WEIGHTS_R_CAP] = "cap",
 	[WEIGHTS_R_DEGRADED] = "degraded",
 	[WEIGHTS_R_RECOVERING] = "recovering",
+	[WEIGHTS_R_OTHER_ZONE] = "other_zone",
 };
 
 const char *weights_mode_name(enum weights_mode m)
@@ -62,6 +63,8 @@ void weights_params_init(struct weights_params *p)
 	p->min_rebuild_interval_ms = 1000;
 	p->rebuild_confirm = 2;
 	p->score_smoothing_ms = 5000;
+	p->prefer_zone = false;
+	p->zone_min_healthy = 0.70;
 }
 
 /* x within [lo, hi]; NaN becomes dflt. */
@@ -87,6 +90,7 @@ static void sanitise(const struct weights_params *in, struct weights_params *p)
 	p->degrade_exit = range(p->degrade_exit, 0, 1, 0.8);
 	p->slow_start_initial = range(p->slow_start_initial, 0, 1, 0.10);
 	p->rebuild_threshold = range(p->rebuild_threshold, 0, 1e9, 0.05);
+	p->zone_min_healthy = range(p->zone_min_healthy, 0, 1, 0.70);
 	if (!p->rebuild_confirm)
 		p->rebuild_confirm = 1;
 }
@@ -381,6 +385,83 @@ static void normalise(const struct weights_input *in,
 	}
 }
 
+/* ---- zones ---- */
+
+/* Step 6: h, L, and the members' weights moved between the sides. */
+static void zones(const struct weights_params *p,
+		  const struct weights_input *in, struct weights_output *out,
+		  size_t n, struct weights_zone *z)
+{
+	double zone_base = 0, up_base = 0, w_local = 0, w_other = 0, total;
+	double to_local, to_other;
+
+	memset(z, 0, sizeof(*z));
+	z->prefer = p->prefer_zone;
+	if (!p->prefer_zone)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].local_zone)
+			zone_base += in[i].base;
+		if (!is_member(&in[i]))
+			continue;
+		if (in[i].local_zone) {
+			up_base += in[i].base;
+			w_local += out[i].weight;
+		} else {
+			w_other += out[i].weight;
+		}
+	}
+	z->health = zone_base > 0 ? up_base / zone_base : 0;
+	total = w_local + w_other;
+	if (!(total > 0))
+		return;
+	if (!(w_local > 0))
+		z->local_share = 0;
+	else if (!(w_other > 0) || z->health + 1e-9 >= p->zone_min_healthy)
+		z->local_share = 1;
+	else
+		z->local_share = z->health / p->zone_min_healthy;
+	z->spilling = z->local_share < 1 && w_other > 0;
+	to_local = w_local > 0 ? z->local_share * total / w_local : 0;
+	to_other = w_other > 0 ? (1 - z->local_share) * total / w_other : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_member(&in[i]))
+			continue;
+		out[i].weight *= in[i].local_zone ? to_local : to_other;
+		if (!in[i].local_zone && !z->spilling)
+			out[i].reason = WEIGHTS_R_OTHER_ZONE;
+	}
+}
+
+void weights_zone_status(const struct weights_params *p,
+			 const struct weights_input *in,
+			 const struct weights_output *out, size_t n,
+			 struct weights_zone *z)
+{
+	double zone_base = 0, up_base = 0, w_local = 0, w_other = 0;
+
+	memset(z, 0, sizeof(*z));
+	z->prefer = p->prefer_zone;
+	if (!p->prefer_zone)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].local_zone)
+			zone_base += in[i].base;
+		if (!is_member(&in[i]))
+			continue;
+		if (in[i].local_zone) {
+			up_base += in[i].base;
+			w_local += out[i].weight;
+		} else {
+			w_other += out[i].weight;
+		}
+	}
+	z->health = zone_base > 0 ? up_base / zone_base : 0;
+	if (w_local + w_other > 0)
+		z->local_share = w_local / (w_local + w_other);
+	z->spilling = w_other > 0 && z->local_share < 1 - 1e-9;
+}
+
 /* ---- why ---- */
 
 struct sbuf {
@@ -449,8 +530,25 @@ static void put_signals(struct sbuf *b, const struct weights_params *p,
 	put(b, " x%.2f errors", 1 + error_ratio(in));
 }
 
+/* ", local zone 60% up: 86% of new flows here" and the like. */
+static void put_zone(struct sbuf *b, const struct weights_input *in,
+		     const struct weights_zone *z)
+{
+	if (!z || !z->prefer || !z->spilling)
+		return;
+	if (in->local_zone)
+		put(b, ", local zone ");
+	else
+		put(b, ", other zone, local ");
+	put_pct(b, z->health);
+	put(b, " up: ");
+	put_pct(b, in->local_zone ? z->local_share : 1 - z->local_share);
+	put(b, " of new flows %s", in->local_zone ? "here" : "spill");
+}
+
 static void explain(const struct weights_params *p,
-		    const struct weights_input *in, struct weights_output *o)
+		    const struct weights_input *in, const struct weights_zone *z,
+		    struct weights_output *o)
 {
 	struct sbuf b = { o->why, sizeof(o->why), 0 };
 
@@ -490,9 +588,17 @@ static void explain(const struct weights_params *p,
 	case WEIGHTS_R_SCORED:
 		put_signals(&b, p, in, o);
 		break;
+	case WEIGHTS_R_OTHER_ZONE:
+		put(&b, "other zone: local zone ");
+		put_pct(&b, z->health);
+		put(&b, " up (min ");
+		put_pct(&b, p->zone_min_healthy);
+		put(&b, ")");
+		break;
 	}
 	if (o->slow_start < 1)
 		put(&b, ", slow start %d%%", percent(o->slow_start));
+	put_zone(&b, in, z);
 	put(&b, " -> %.2f of base", o->factor);
 }
 
@@ -514,6 +620,7 @@ void weights_compute(const struct weights_params *params,
 		     struct weights_output *out, size_t n, __u64 now_ms)
 {
 	struct weights_params p;
+	struct weights_zone z;
 	double total = 0, mean = 0;
 
 	sanitise(params, &p);
@@ -537,7 +644,7 @@ void weights_compute(const struct weights_params *params,
 		}
 		o->degraded = st[i].degraded;
 		if (!is_member(&in[i])) {
-			explain(&p, &in[i], o);
+			explain(&p, &in[i], NULL, o);
 			continue;
 		}
 		total += in[i].base;
@@ -553,7 +660,7 @@ void weights_compute(const struct weights_params *params,
 	for (size_t i = 0; i < n; i++)
 		if (is_member(&in[i]))
 			mean += want(&in[i], &out[i]) / total;
-	/* Step 5, reasons and the Maglev weights. */
+	/* Step 5 and reasons. */
 	for (size_t i = 0; i < n; i++) {
 		struct weights_output *o = &out[i];
 		double base = in[i].base, eps = base * 1e-9;
@@ -575,9 +682,17 @@ void weights_compute(const struct weights_params *params,
 		o->score = mean > 0 ? o->score / mean : 1;
 		o->weight *= p.slow_start_initial +
 			     (1 - p.slow_start_initial) * o->slow_start;
-		o->factor = o->weight / base;
+	}
+	/* Step 6, then the Maglev weights. */
+	zones(&p, in, out, n, &z);
+	for (size_t i = 0; i < n; i++) {
+		struct weights_output *o = &out[i];
+
+		if (!is_member(&in[i]))
+			continue;
+		o->factor = o->weight / in[i].base;
 		o->effective = to_maglev(o->weight);
-		explain(&p, &in[i], o);
+		explain(&p, &in[i], &z, o);
 	}
 }
 

@@ -62,8 +62,29 @@
  *    and the total below T. When every member starts together, the
  *    shares do not change.
  *
+ * 6. Zones (prefer_zone, every mode). The balancer host is in a zone and
+ *    so may be each backend (in[].local_zone: in the balancer's zone). The
+ *    local zone's health h is the base weight of its members over the base
+ *    weight of all its backends, whatever their state (down and draining
+ *    ones count against it). With zone_min_healthy m (70 %), the local
+ *    zone's members get the share
+ *        L = 1                  if h >= m
+ *        L = h / m              below
+ *    of the VIP's new flows, and the members of the other zones the rest,
+ *    1 - L, in proportion to their weights from step 5 (so, per zone, in
+ *    proportion to what it offers). Within each side, weights keep their
+ *    ratios; the total stays what step 5 gave. It is Envoy's priority
+ *    spillover with an overprovisioning factor of 1 / m (1.4 for 70 %):
+ *    the local zone is assumed able to carry its full load until fewer
+ *    than m of its capacity is up, and then sheds load smoothly, not in a
+ *    step: one local backend of three down (h = 67 %) spills 4.8 %, two
+ *    down 52 %, all down 100 %. When no other zone has a member, the
+ *    local zone keeps everything; when the local zone has no member (or
+ *    they all weigh 0), everything goes to the others. With L = 1 the
+ *    other zones' members get weight 0 (reason other_zone).
+ *
  * weighting: static skips steps 2 to 4: each member gets its base weight.
- * Steps 1 and 5 still apply.
+ * Steps 1, 5 and 6 still apply.
  *
  * The Maglev weight is round(weight x WEIGHTS_SCALE), and at least 1 for
  * any weight above 0. Maglev only reads weights relative to each other.
@@ -74,7 +95,7 @@
 #define WEIGHTS_SCALE 1000
 /* Upper limit on cap: 65535 x 10 x WEIGHTS_SCALE fits in a __u32. */
 #define WEIGHTS_MAX_CAP 10.0
-#define WEIGHTS_WHY_LEN 96
+#define WEIGHTS_WHY_LEN 160
 
 enum weights_mode {
 	WEIGHTS_DYNAMIC,	/* latency and errors (steps 2-4) */
@@ -106,6 +127,8 @@ struct weights_params {
 					 * seen in, default 2; 1 = at once */
 	__u32 score_smoothing_ms;	/* time constant of the scores' EWMA,
 					 * default 5 s; 0 = none */
+	bool prefer_zone;		/* step 6, default off */
+	double zone_min_healthy;	/* 0..1, default 0.70 */
 };
 
 void weights_params_init(struct weights_params *p);
@@ -122,6 +145,7 @@ struct weights_input {
 				 * on the now_ms clock: slow start runs from
 				 * there. Use 0 for "long ago" */
 	__u64 active_flows;	/* least_connections only */
+	bool local_zone;	/* in the balancer's zone (prefer_zone) */
 };
 
 /* Kept per backend between calls, zeroed for a new backend. Keep it in
@@ -155,6 +179,7 @@ enum weights_reason {
 	WEIGHTS_R_CAP,
 	WEIGHTS_R_DEGRADED,
 	WEIGHTS_R_RECOVERING,
+	WEIGHTS_R_OTHER_ZONE,	/* prefer_zone, the local zone healthy */
 };
 
 enum weights_event {
@@ -178,6 +203,15 @@ struct weights_output {
 	bool degraded;
 	char why[WEIGHTS_WHY_LEN];	/* "latency 12.3ms x1.00 errors ->
 					 * 0.82 of base", ... */
+};
+
+/* Step 6 for a VIP, as weights_compute() found it. */
+struct weights_zone {
+	bool prefer;		/* prefer_zone */
+	double health;		/* h: the local zone's up share of its base
+				 * weight, 0..1 (0 without local backends) */
+	double local_share;	/* L: of the new flows, to the local zone */
+	bool spilling;		/* 0 < 1 - L: the other zones get some */
 };
 
 /* Fills out[0..n-1] from in[0..n-1] and moves st[0..n-1] on, as of
@@ -216,9 +250,16 @@ void weights_applied(struct weights_vip *vip, struct weights_state *st,
 		     const struct weights_output *out, size_t n,
 		     __u64 now_ms);
 
+/* Step 6's numbers (z->prefer false and the rest 0 without prefer_zone),
+ * from the inputs and out[] of the last weights_compute(). */
+void weights_zone_status(const struct weights_params *p,
+			 const struct weights_input *in,
+			 const struct weights_output *out, size_t n,
+			 struct weights_zone *z);
+
 const char *weights_mode_name(enum weights_mode m);
 /* "down", "draining", "zero", "static", "scored", "floor", "cap",
- * "degraded", "recovering". */
+ * "degraded", "recovering", "other_zone". */
 const char *weights_reason_name(enum weights_reason r);
 
 #endif /* XLB_WEIGHTS_H */

@@ -51,6 +51,18 @@ struct {
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } flows SEC(".maps");
 
+/* backend id -> its active flows (struct xlb_backend_flows): shared, not
+ * per CPU, so the agent can add to it too, and only touched when a flow
+ * opens, closes or moves, never per packet. Mmapable: the agent reads
+ * every backend's count without a syscall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_backend_flows);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} backend_flows SEC(".maps");
+
 /* Fragmented datagrams: first fragment's choice, followed by the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

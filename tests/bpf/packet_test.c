@@ -632,6 +632,34 @@ static bool lookup_flow(const struct tflow *f, struct xlb_flow *out)
 	return dataplane_lookup_flow(dp, &k, out) == 0;
 }
 
+/* Every backend's active count is want, except be (want_be): checks the
+ * whole map, so a count left on the wrong backend is caught too. */
+static bool counts_are(__u32 be, __u64 want_be, __u32 be2, __u64 want_be2)
+{
+	static __u64 c[XLB_MAX_BACKENDS];
+	bool ok = ASSERT_OK(dataplane_read_active_flows(dp, c,
+							XLB_MAX_BACKENDS),
+			    "read_active_flows");
+
+	for (__u32 id = 1; ok && id < XLB_MAX_BACKENDS; id++) {
+		__u64 want = id == be ? want_be : id == be2 ? want_be2 : 0;
+
+		if (!ASSERT_EQ(c[id], want, "active flows"))
+			printf("    (backend %u)\n", id);
+		ok &= c[id] == want;
+	}
+	return ok;
+}
+
+static bool flow_flags_are(const struct tflow *f, __u32 be, __u8 flags)
+{
+	struct xlb_flow fl;
+
+	return ASSERT_TRUE(lookup_flow(f, &fl), "flow entry") &&
+	       ASSERT_EQ(fl.backend_id, be, "flow backend") &&
+	       ASSERT_EQ(fl.flags, flags, "flow flags");
+}
+
 /* ---- flows used by the cases; some found at start ---- */
 
 static const struct tflow f4_tcp = { "198.51.100.1", "203.0.113.10", 40001,
@@ -1506,7 +1534,9 @@ static bool chk_resched(void)
 	struct xlb_flow fl;
 
 	return ASSERT_TRUE(lookup_flow(&f4_tcp, &fl), "flow entry") &&
-	       ASSERT_EQ(fl.backend_id, resched, "entry rewritten");
+	       ASSERT_EQ(fl.backend_id, resched, "entry rewritten") &&
+	       counts_are(resched, 1, 0, 0) &&	/* the count moved too */
+	       ASSERT_EQ(dataplane_opened_flows(dp, resched), 1, "opened");
 }
 
 static bool su_back_up(void)
@@ -1570,6 +1600,221 @@ static void in_syn(struct pkt *p)
 static bool su_syn(void)
 {
 	return prime(in_syn);
+}
+
+/* ---- active flows: counted per backend by the data path ---- */
+
+static void in_fin(struct pkt *p)
+{
+	build(p, &f4_tcp,
+	      &(struct shape){ .tcp_flags = PKT_TCP_FIN | PKT_TCP_ACK,
+			       .payload = 1 });
+}
+
+static bool chk_counted(void)
+{
+	return flow_flags_are(&f4_tcp, victim, 0) && counts_are(victim, 1, 0, 0);
+}
+
+/* ... and opened once: a hit is no new flow */
+static bool chk_counted_once(void)
+{
+	return chk_counted() &&
+	       ASSERT_EQ(dataplane_opened_flows(dp, victim), 1, "opened");
+}
+
+static bool chk_closed(void)
+{
+	return flow_flags_are(&f4_tcp, victim, XLB_FLOW_F_CLOSED) &&
+	       counts_are(0, 0, 0, 0);
+}
+
+static bool chk_udp_counted(void)
+{
+	return counts_are(model_backend(V4_UDP, &f4_udp), 1, 0, 0);
+}
+
+static bool su_fin(void)
+{
+	return prime(in_v4_tcp) && prime(in_fin);
+}
+
+static bool su_rst(void)
+{
+	return prime(in_v4_tcp) && prime(in_rst);
+}
+
+static bool su_fin_resched(void)
+{
+	return su_fin() && set_down(victim, true);
+}
+
+static bool chk_resched_closed(void)
+{
+	return flow_flags_are(&f4_tcp, resched, XLB_FLOW_F_CLOSED) &&
+	       counts_are(0, 0, 0, 0);
+}
+
+/* The agent's sweep, run to the end in steps of budget entries. */
+static bool sweep(__u64 now, __u64 tcp_idle, __u64 udp_idle, bool correct,
+		  __u32 budget, struct flow_sweep_stats *st)
+{
+	struct flow_sweep_opts o = { .now_ns = now, .tcp_idle_ns = tcp_idle,
+				     .udp_idle_ns = udp_idle,
+				     .correct = correct };
+	struct flow_sweep *sw = dataplane_sweep_start(dp, &o);
+	int rc = 0, steps = 0;
+
+	if (!ASSERT_TRUE(sw, "sweep_start"))
+		return false;
+	while (rc == 0 && steps++ < 100000)
+		rc = dataplane_sweep_step(sw, budget, st);
+	dataplane_sweep_free(sw);
+	return ASSERT_EQ(rc, 1, "sweep ran to the end");
+}
+
+#define IDLE_NS (300ULL * 1000000000ULL)
+
+static __u64 last_seen(const struct tflow *f)
+{
+	struct xlb_flow fl;
+
+	return lookup_flow(f, &fl) ? fl.last_seen_ns : 0;
+}
+
+/* f4_tcp idle for the TCP timeout: the sweep takes it out of the count,
+ * writing nothing to the flow table. */
+static bool su_idle(void)
+{
+	struct flow_sweep_stats st;
+
+	return prime(in_v4_tcp) &&
+	       sweep(last_seen(&f4_tcp) + IDLE_NS, IDLE_NS, IDLE_NS, true, 64,
+		     &st) &&
+	       ASSERT_EQ(st.entries, 1, "sweep: entries") &&
+	       ASSERT_EQ(st.idle, 1, "sweep: idle") &&
+	       ASSERT_EQ(st.active, 0, "sweep: active") &&
+	       ASSERT_EQ(st.drift, 0, "sweep: drift") &&
+	       flow_flags_are(&f4_tcp, victim, 0) && counts_are(0, 0, 0, 0);
+}
+
+/* The flow moved again: the data path alone does not know it was taken
+ * out; the next sweep counts it again. */
+static bool chk_idle_back(void)
+{
+	struct flow_sweep_stats st;
+
+	return counts_are(0, 0, 0, 0) &&
+	       sweep(last_seen(&f4_tcp), IDLE_NS, IDLE_NS, true, 64, &st) &&
+	       ASSERT_EQ(st.active, 1, "sweep: active") && chk_counted();
+}
+
+/* Its FIN took the count below 0 (read as 0): the next sweep puts it at
+ * 0 (the check after every case would see a -1 left behind). */
+static bool chk_idle_fin(void)
+{
+	struct flow_sweep_stats st;
+
+	return flow_flags_are(&f4_tcp, victim, XLB_FLOW_F_CLOSED) &&
+	       counts_are(0, 0, 0, 0) &&
+	       sweep(last_seen(&f4_tcp), IDLE_NS, IDLE_NS, true, 64, &st) &&
+	       ASSERT_EQ(st.drift, 0, "sweep: drift") &&
+	       ASSERT_EQ(st.idle, 0, "sweep: idle") && counts_are(0, 0, 0, 0);
+}
+
+/* Just short of the timeout: left alone. */
+static bool su_not_idle(void)
+{
+	struct flow_sweep_stats st;
+
+	return prime(in_v4_tcp) &&
+	       sweep(last_seen(&f4_tcp) + IDLE_NS - 1, IDLE_NS, IDLE_NS, true,
+		     64, &st) &&
+	       ASSERT_EQ(st.idle, 0, "sweep: idle") &&
+	       ASSERT_EQ(st.active, 1, "sweep: active") && chk_counted();
+}
+
+/* UDP has its own, shorter timeout: the UDP flow is idle, the TCP one
+ * seen at the same time is not. */
+static bool su_idle_udp(void)
+{
+	struct flow_sweep_stats st;
+	__u32 ube = model_backend(V4_UDP, &f4_udp);
+
+	return prime(in_v4_tcp) && prime(in_v4_udp) &&
+	       sweep(last_seen(&f4_udp) + 30000000000ULL, IDLE_NS,
+		     30000000000ULL, true, 64, &st) &&
+	       ASSERT_EQ(st.entries, 2, "sweep: entries") &&
+	       ASSERT_EQ(st.idle, 1, "sweep: idle") &&
+	       ASSERT_EQ(st.active, 1, "sweep: active") &&
+	       flow_flags_are(&f4_udp, ube, 0) &&
+	       counts_are(victim, 1, 0, 0);
+}
+
+/* An entry lost as an LRU eviction loses one: its count stays until the
+ * sweep finds it gone and corrects it. */
+static bool su_drift(void)
+{
+	struct flow_sweep_stats st;
+	struct xlb_flow_key k;
+	__u32 be2 = model_backend(V4_TCP, &f4_tcp_2);
+
+	flow_key(&f4_tcp, &k);
+	return prime(in_v4_tcp) && prime(in_v4_tcp_2) &&
+	       ASSERT_OK(dataplane_del_flow(dp, &k), "del_flow") &&
+	       counts_are(victim, 1, be2, 1) &&
+	       sweep(last_seen(&f4_tcp_2), IDLE_NS, IDLE_NS, true, 64, &st) &&
+	       ASSERT_EQ(st.drift, 1, "sweep: drift") &&
+	       counts_are(0, 0, be2, 1);
+}
+
+static bool chk_drift(void)
+{
+	return counts_are(model_backend(V4_TCP, &f4_tcp_2), 1, 0, 0);
+}
+
+/* A sweep in one-entry steps walks every entry once. */
+static bool su_steps(void)
+{
+	struct flow_sweep_stats st;
+	__u64 found[XLB_MAX_BACKENDS], sum = 0;
+	struct flow_sweep_opts o = { 0 };
+	struct flow_sweep *sw;
+	int rc = 0, steps = 0;
+	bool ok;
+
+	ok = prime(in_v4_tcp) && prime(in_v4_tcp_2) && prime(in_v4_udp) &&
+	     prime(in_v6_tcp) && prime(in_v6_udp);
+	sw = ok ? dataplane_sweep_start(dp, &o) : NULL;
+	if (!ASSERT_TRUE(sw, "sweep_start"))
+		return false;
+	while (rc == 0 && steps++ < 1000)
+		rc = dataplane_sweep_step(sw, 1, &st);
+	dataplane_sweep_found(sw, found, XLB_MAX_BACKENDS);
+	dataplane_sweep_free(sw);
+	for (__u32 i = 0; i < XLB_MAX_BACKENDS; i++)
+		sum += found[i];
+	return ASSERT_EQ(rc, 1, "sweep ran to the end") &&
+	       ASSERT_EQ(st.entries, 5, "sweep: entries") &&
+	       ASSERT_EQ(st.active, 5, "sweep: active") &&
+	       ASSERT_EQ(sum, 5, "sweep: found") &&
+	       ASSERT_TRUE(steps >= 5, "sweep: steps") &&
+	       ASSERT_EQ(found[victim], victim == model_backend(V4_TCP,
+								&f4_tcp_2)
+						? 2
+						: 1,
+			 "sweep: found on f4_tcp's backend");
+}
+
+static bool chk_five(void)
+{
+	static __u64 c[XLB_MAX_BACKENDS];
+	__u64 sum = 0;
+
+	dataplane_read_active_flows(dp, c, XLB_MAX_BACKENDS);
+	for (__u32 i = 0; i < XLB_MAX_BACKENDS; i++)
+		sum += c[i];
+	return ASSERT_EQ(sum, 5, "active flows in all");
 }
 
 /* table swap */
@@ -2120,6 +2365,46 @@ static const struct test_case cases[] = {
 	CASE("tcp RST of a known flow: to its backend", su_v4_tcp, in_rst,
 	     XDP_TX, ex_v4_tcp, NULL, FWD_HIT),
 
+	/* active flows: counted per backend, FIN/RST once, idle by sweep */
+	CASE("active flows: a new tcp flow counts 1 on its backend", NULL,
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted_once, FWD_NEW),
+	CASE("active flows: a hit does not count it again", su_v4_tcp,
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted_once, FWD_HIT),
+	CASE("active flows: a udp flow counts too", NULL, in_v4_udp, XDP_TX,
+	     ex_v4_udp, chk_udp_counted, FWD_NEW),
+	CASE("active flows: FIN from the client uncounts, entry kept closed",
+	     su_v4_tcp, in_fin, XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("active flows: RST from the client uncounts", su_v4_tcp, in_rst,
+	     XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("active flows: FIN retransmitted, no second decrement", su_fin,
+	     in_fin, XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("active flows: RST after FIN, no second decrement", su_fin,
+	     in_rst, XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("active flows: ACK after RST leaves it closed", su_rst, in_v4_tcp,
+	     XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
+	CASE("active flows: FIN of an unknown flow, entry closed, no count",
+	     NULL, in_fin, XDP_TX, ex_v4_tcp, chk_closed, FWD_NEW),
+	CASE("active flows: SYN on a closed flow reopens it, no retry hint",
+	     su_fin, in_syn, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
+	CASE("active flows: reschedule of a closed flow counts nowhere",
+	     su_fin_resched, in_v4_tcp, XDP_TX, ex_resched,
+	     chk_resched_closed, { XLB_FLOW_RESCHEDULE, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("active flows: a FIN that reschedules uncounts the old backend",
+	     su_resched, in_fin, XDP_TX, ex_resched, chk_resched_closed,
+	     { XLB_FLOW_RESCHEDULE, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("sweep: idle tcp flow uncounted; moving again, counted again",
+	     su_idle, in_v4_tcp, XDP_TX, ex_v4_tcp, chk_idle_back, FWD_HIT),
+	CASE("sweep: FIN on an idle flow, the count stays at 0", su_idle,
+	     in_fin, XDP_TX, ex_v4_tcp, chk_idle_fin, FWD_HIT),
+	CASE("sweep: a flow short of the timeout stays counted", su_not_idle,
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
+	CASE("sweep: udp's own timeout, the tcp flow stays counted",
+	     su_idle_udp, in_v4_tcp, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
+	CASE("sweep: a count left by a lost entry is corrected", su_drift,
+	     in_v4_tcp_2, XDP_TX, ex_v4_tcp_2, chk_drift, FWD_HIT),
+	CASE("sweep: one-entry steps walk every entry once", su_steps,
+	     in_v4_tcp, XDP_TX, ex_v4_tcp, chk_five, FWD_HIT),
+
 	/* TCP SYN retried: the agent's in-band hint */
 	CASE("tcp SYN of a new flow: no retry hint", NULL, in_syn, XDP_TX,
 	     ex_v4_tcp, chk_v4_tcp_flow, FWD_NEW),
@@ -2232,6 +2517,16 @@ static bool check_traffic_stats(size_t len)
 	return ok;
 }
 
+/* After every balancer case: each backend's active count is what a walk
+ * of the flow table finds (no drift), none below zero. */
+static bool counts_match_table(void)
+{
+	struct flow_sweep_stats st = { 0 };
+
+	return sweep(0, 0, 0, false, 4096, &st) &&
+	       ASSERT_EQ(st.drift, 0, "active counts match the flow table");
+}
+
 static bool run_case(const struct test_case *tc)
 {
 	static struct pkt in, exp;
@@ -2282,6 +2577,8 @@ static bool run_case(const struct test_case *tc)
 	}
 	if (tc->check)
 		ok &= tc->check();
+	if (!tc->decap)
+		ok &= counts_match_table();
 	return ok;
 }
 

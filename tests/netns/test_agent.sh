@@ -253,45 +253,82 @@ check "long-lived connections ended cleanly ($(tail -n 1 "$TMP/ll.out"))" \
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 100)
 check "new connections after the restarts are answered" answered "$out" 100 2
 
-# Drain: no new flows at once, established ones keep flowing; drained at
-# the timeout (flows still active), then removed as asked.
-backend_state() {
+# Drain: no new flows at once, established ones keep flowing. The data
+# path counts the backend's active flows (the client's FIN ends one): the
+# drain ends when they are gone, or at its timeout while they still flow.
+backend_get() {
 	xlb -j show | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-s = [b["state"] for v in d["vips"] if v["name"] == "web4"
+s = [b[sys.argv[2]] for v in d["vips"] if v["name"] == "web4"
      for b in v["backends"] if b["address"] == sys.argv[1]]
-print(s[0] if s else "gone")' "$1"
+print(s[0] if s else "gone")' "$1" "$2"
 }
-ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" 6 2 \
-	--ready "$TMP/ll2.ready" >"$TMP/ll2.out" 2>&1 &
-LL_PID=$!
-for ((t = 0; t < 50; t++)); do
-	[ -e "$TMP/ll2.ready" ] && break
-	sleep 0.1
-done
+backend_state() { backend_get "$1" state; }
+# wait_state ADDR STATE SECONDS
+wait_state() {
+	local t
+	for ((t = 0; t < $3 * 10; t++)); do
+		[ "$(backend_state "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# longlived_on NAME N SECONDS TAG: N connections held on backend NAME.
+longlived_on() {
+	local t
+	ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" \
+		"$2" "$3" --each "$1" --ready "$TMP/$4.ready" >"$TMP/$4.out" 2>&1 &
+	LL_PID=$!
+	for ((t = 0; t < 50; t++)); do
+		[ -e "$TMP/$4.ready" ] && break
+		sleep 0.1
+	done
+}
+
+# (a) drained when its last flow closes, then removed as asked
+longlived_on be2 2 4 ll2
 check "drain: the command is accepted" \
-	xlb backend drain web4 "$(be_addr4 2)" --timeout 3s --remove
+	xlb backend drain web4 "$(be_addr4 2)" --timeout 60s --remove
 check "drain: the backend shows draining" \
 	test "$(backend_state "$(be_addr4 2)")" = draining
+n=$(backend_get "$(be_addr4 2)" flows)
+check "drain: xlb show counts its 2 held connections as active flows ($n)" \
+	test "$n" -ge 2
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 100)
 check "drain: no new connection reaches the draining backend ($out)" \
 	python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 sys.exit(r["fails"] != 0 or "be2" in r["counts"])' "$out"
+check "drain: still draining while its connections flow" \
+	test "$(backend_state "$(be_addr4 2)")" = draining
 wait "$LL_PID"
 rc=$?
 check "drain: established connections keep flowing ($(tail -n 1 "$TMP/ll2.out"))" \
 	test "$rc" -eq 0
-for ((t = 0; t < 60; t++)); do
-	[ "$(backend_state "$(be_addr4 2)")" = gone ] && break
-	sleep 0.1
-done
-check "drain: removed after its timeout" \
-	test "$(backend_state "$(be_addr4 2)")" = gone
-check "drain: the agent logged why it was drained" \
-	grep -q "backend $(be_addr4 2) drained (timeout)" "$TMP/agent.log"
+check "drain: removed once its connections closed" \
+	wait_state "$(be_addr4 2)" gone 70
+check "drain: the agent logged why it was drained (no active flow)" \
+	grep -q "backend $(be_addr4 2) drained (no active flow)" "$TMP/agent.log"
+
+# (b) drained at the timeout, its connection still flowing
+longlived_on be1 1 8 ll3
+check "drain with a timeout: the command is accepted" \
+	xlb backend drain web4 "$(be_addr4 1)" --timeout 2s
+check "drain with a timeout: drained while its connection still flows" \
+	wait_state "$(be_addr4 1)" drained 10
+check "drain with a timeout: the agent logged the timeout" \
+	grep -q "backend $(be_addr4 1) drained (timeout)" "$TMP/agent.log"
+check "drain with a timeout: the held connection is still alive" \
+	kill -0 "$LL_PID"
+wait "$LL_PID"
+rc=$?
+check "drain with a timeout: the held connection ended cleanly ($(tail -n 1 "$TMP/ll3.out"))" \
+	test "$rc" -eq 0
+check "undrain: the backend is up again" \
+	xlb backend undrain web4 "$(be_addr4 1)"
+check "undrain: state up" test "$(backend_state "$(be_addr4 1)")" = up
 
 kill "$AGENT_PID"
 "$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null

@@ -184,6 +184,15 @@ fetch_many 30 "http://$VIP4/" >"$TMP/fetch1"
 check "30 requests through the VIP answered" \
 	test "$(grep -c '^be[12]$' "$TMP/fetch1")" -eq 30
 
+# Four connections held open across the scrape: active flows (the 30
+# above closed, and the data path saw each client's FIN).
+# shellcheck disable=SC2016
+ip netns exec "$(ns_name client)" bash -c \
+	'for i in 1 2 3 4; do exec {fd}<>"/dev/tcp/$1/80" || exit 1; done; sleep 20' \
+	hold "$VIP4" &
+HOLD_PID=$!
+sleep 1
+
 M="$TMP/m1"
 check "GET /metrics from the lb namespace: 200" \
 	scrape lb "http://$METRICS4/metrics" "$M"
@@ -217,8 +226,15 @@ sum_ok() {
 	[ "$vip" -eq $((b1 + b2)) ] || { echo "  $vip != $b1 + $b2"; return 1; }
 }
 check "VIP packets = sum of its backends' packets" sum_ok
-check "xlb_backend_flows{be1} > 0 (active flows)" \
-	value_gt "$M" "xlb_backend_flows{$B1}" 0
+held_ok() {
+	local b1 b2
+	b1=$(value "$M" "xlb_backend_flows{$B1}")
+	b2=$(value "$M" "xlb_backend_flows{$B2}")
+	[ $((b1 + b2)) -eq 4 ] || { echo "  $b1 + $b2 != 4"; return 1; }
+}
+check "xlb_backend_flows: the 4 held connections, none of the 30 closed" \
+	held_ok
+kill "$HOLD_PID" 2>/dev/null
 check "xlb_backend_weight{be2} = 50" \
 	value_is "$M" "xlb_backend_weight{$B2}" 50
 check "xlb_backend_effective_weight{be3, down} = 0" \

@@ -121,6 +121,13 @@ static void test_sample(void **state)
 	assert_string_equal(tls->health_check.path, "/healthz");
 	assert_false(tls->health_check.tls_verify);
 	assert_int_equal(tls->backends[0].weight, 100);
+	assert_int_equal(tls->weighting, CFG_WEIGHTING_LEAST_CONN);
+	assert_true(tls->weights.prefer_zone);
+	assert_true(tls->weights.zone_min_healthy == 0.70);
+	assert_string_equal(tls->backends[1].zone, "eu-west-1b");
+	assert_string_equal(cfg->zone, "eu-west-1a");
+	assert_false(web->weights.prefer_zone);
+	assert_string_equal(web->backends[2].zone, "eu-west-1b");
 
 	assert_int_equal(dns->protocol, IPPROTO_UDP);
 	assert_int_equal(dns->affinity, CFG_AFFINITY_SOURCE_IP);
@@ -345,7 +352,35 @@ static const struct bad_case bad_cases[] = {
 	{ WEB "      []\n    forwarding: gre\n",
 	  "t.yaml:9: vips[0].forwarding: must be ipip, got 'gre'" },
 	{ WEB "      []\n    weighting: magic\n",
-	  "t.yaml:9: vips[0].weighting: must be dynamic or static" },
+	  "t.yaml:9: vips[0].weighting: must be dynamic, static or "
+	  "least_connections" },
+	/* zones */
+	{ "zone: a b\n" HEAD, "t.yaml:1: zone: must be 1..63 letters, "
+	  "digits, '.', '-' or '_', got 'a b'" },
+	{ "zone: \"\"\n" HEAD, "t.yaml:1: zone: must be 1..63 letters" },
+	{ "zone: [a]\n" HEAD, "t.yaml:1: zone: must be a string, got a list" },
+	{ WEB "      - { address: 192.0.2.1, zone: eu/west }\n",
+	  "t.yaml:8: vips[0].backends[0].zone: must be 1..63 letters" },
+	{ WEB "      []\n    prefer_zone: true\n",
+	  "t.yaml:9: vips[0].prefer_zone: needs the balancer's own zone: set "
+	  "the top-level key zone: NAME" },
+	{ "zone: a\n" WEB "      []\n    prefer_zone: maybe\n",
+	  "t.yaml:10: vips[0].prefer_zone: must be true or false" },
+	{ "zone: a\n" WEB "      - { address: 192.0.2.1, zone: b }\n"
+	  "      - { address: 192.0.2.2, zone: c }\n"
+	  "      - { address: 192.0.2.3 }\n"
+	  "    prefer_zone: true\n",
+	  "t.yaml:12: vips[0].prefer_zone: no backend is in zone 'a' (the "
+	  "balancer's); backends are in b, c" },
+	{ "zone: a\n" WEB "      - { address: 192.0.2.1 }\n"
+	  "    prefer_zone: true\n",
+	  "t.yaml:10: vips[0].prefer_zone: no backend is in zone 'a' (the "
+	  "balancer's); backends are in no zone" },
+	{ "zone: a\n" WEB "      []\n    zone_min_healthy: 120%\n",
+	  "t.yaml:10: vips[0].zone_min_healthy: must be 0%..100% (0..1), got "
+	  "'120%'" },
+	{ WEB "      []\n    zone: a\n",
+	  "t.yaml:9: vips[0].zone: unknown key" },
 	{ WEB "      []\n    protocl: tcp\n",
 	  "t.yaml:9: vips[0].protocl: unknown key (did you mean "
 	  "'protocol'?)" },
@@ -920,6 +955,57 @@ static void test_weights_keys(void **state)
 	config_free(cfg);
 }
 
+/* weighting: least_connections, zones: the host's, the backends', the
+ * VIP's preference and threshold. */
+static void test_zones_and_least_connections(void **state)
+{
+	struct xlb_cfg *cfg = parse_ok(
+		"zone: eu-west-1a\n"
+		HEAD "  - name: a\n"
+		     "    address: 203.0.113.10\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    weighting: least_connections\n"
+		     "    prefer_zone: true\n"
+		     "    zone_min_healthy: 50%\n"
+		     "    backends:\n"
+		     "      - { address: 192.0.2.1, zone: eu-west-1a }\n"
+		     "      - { address: 192.0.2.2, zone: eu-west-1b }\n"
+		     "      - { address: 192.0.2.3 }\n"
+		     "  - name: b\n"
+		     "    address: 203.0.113.11\n"
+		     "    port: 80\n"
+		     "    protocol: tcp\n"
+		     "    backends:\n"
+		     "      - { address: 192.0.2.1, zone: rack_7.b }\n");
+	const struct xlb_cfg_vip *a = config_vip_find(cfg, "a");
+	const struct xlb_cfg_vip *b = config_vip_find(cfg, "b");
+
+	(void)state;
+	assert_string_equal(cfg->zone, "eu-west-1a");
+	assert_int_equal(a->weighting, CFG_WEIGHTING_LEAST_CONN);
+	assert_string_equal(config_weighting_name(a->weighting),
+			    "least_connections");
+	assert_int_equal(a->weights.mode, WEIGHTS_LEAST_CONN);
+	assert_true(a->weights.prefer_zone);
+	assert_true(a->weights.zone_min_healthy == 0.5);
+	assert_string_equal(a->backends[0].zone, "eu-west-1a");
+	assert_string_equal(a->backends[1].zone, "eu-west-1b");
+	assert_null(a->backends[2].zone);
+	/* defaults: no preference, 70 % */
+	assert_false(b->weights.prefer_zone);
+	assert_true(b->weights.zone_min_healthy == 0.70);
+	assert_int_equal(b->weights.mode, WEIGHTS_DYNAMIC);
+	assert_string_equal(b->backends[0].zone, "rack_7.b");
+	config_free(cfg);
+
+	/* no zone anywhere: NULL */
+	cfg = parse_ok(WEB "      - { address: 192.0.2.1 }\n");
+	assert_null(cfg->zone);
+	assert_null(cfg->vips[0].backends[0].zone);
+	config_free(cfg);
+}
+
 static void test_merge_keys(void **state)
 {
 	struct xlb_cfg *cfg = parse_ok(
@@ -1085,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_all_ports_vip),
 		cmocka_unit_test(test_backend_override),
 		cmocka_unit_test(test_weights_keys),
+		cmocka_unit_test(test_zones_and_least_connections),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_bomb),
 		cmocka_unit_test(test_bgp),

@@ -20,9 +20,12 @@ static const char snapshot[] =
 	"{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\","
 	"  \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
 	"  \"rebuilds\": 3, \"packets\": 120, \"bytes\": 9000,"
+	"  \"prefer_zone\": true, \"zone_health\": 0.5,"
+	"  \"zone_local_share\": 0.714,"
 	"  \"backends\": ["
 	"   {\"address\": \"192.0.2.11\", \"id\": 1, \"weight\": 100,"
 	"    \"effective_weight\": 80, \"state\": \"up\", \"flows\": 7,"
+	"    \"new_flows\": 12,"
 	"    \"packets\": 100, \"bytes\": 8000,"
 	"    \"health\": {\"check\": \"http\", \"state\": \"up\","
 	"     \"last_result\": \"ok\", \"last_reason\": \"200\","
@@ -45,7 +48,10 @@ static const char snapshot[] =
 	" \"reasons\": {\"fwd_tx\": 100, \"fwd_redirect\": 20,"
 	"  \"pass_not_vip\": 5, \"drop_malformed\": 1,"
 	"  \"icmp_too_big_sent\": 2, \"icmp_to_flow\": 0, \"flow_hit\": 90,"
-	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0}}";
+	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0},"
+	" \"flow_sweep\": {\"sweeps\": 4, \"entries\": 1200, \"active\": 7,"
+	"  \"idle\": 9, \"drift\": 1, \"drift_total\": 3,"
+	"  \"duration_ms\": 1.5}}";
 
 static const struct metrics_info info = {
 	.version = "0.1.0", .xdp_mode = "native", .prog_id = 42,
@@ -105,6 +111,10 @@ static void test_families(void **state)
 	has_line(t, "xlb_vip_packets_total{vip=\"web\"} 120");
 	has_line(t, "xlb_vip_bytes_total{vip=\"web\"} 9000");
 	has_line(t, "xlb_vip_table_rebuilds_total{vip=\"web\"} 3");
+	has_line(t, "xlb_vip_zone_health{vip=\"web\"} 0.5");
+	has_line(t, "xlb_vip_zone_local_share{vip=\"web\"} 0.714");
+	/* only VIPs with prefer_zone have the zone series */
+	assert_int_equal(count_prefix(t, "xlb_vip_zone_health{"), 1);
 	has_line(t, "xlb_vip_info{vip=\"web\",address=\"203.0.113.10\","
 		    "port=\"80\",protocol=\"tcp\"} 1");
 	has_line(t, "# TYPE xlb_backend_packets_total counter");
@@ -114,6 +124,8 @@ static void test_families(void **state)
 		    "backend=\"192.0.2.12\"} 1000");
 	has_line(t, "xlb_backend_flows{vip=\"web\",backend=\"192.0.2.11\"} 7");
 	has_line(t, "# TYPE xlb_backend_flows gauge");
+	has_line(t, "xlb_backend_new_flows_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 12");
 	has_line(t, "xlb_backend_weight{vip=\"web\",backend=\"192.0.2.11\"} "
 		    "100");
 	has_line(t, "xlb_backend_effective_weight{vip=\"web\","
@@ -146,6 +158,12 @@ static void test_families(void **state)
 	has_line(t, "xlb_agent_info{version=\"0.1.0\",program_id=\"42\","
 		    "xdp_mode=\"native\"} 1");
 	has_line(t, "xlb_agent_start_time_seconds 1700000000");
+	has_line(t, "# TYPE xlb_flow_table_entries gauge");
+	has_line(t, "xlb_flow_table_entries 1200");
+	has_line(t, "# TYPE xlb_flow_table_idle gauge");
+	has_line(t, "xlb_flow_table_idle 9");
+	has_line(t, "# TYPE xlb_flow_sweep_corrected_total counter");
+	has_line(t, "xlb_flow_sweep_corrected_total 3");
 	/* a backend without a checker has no check series */
 	assert_int_equal(count_prefix(t, "xlb_backend_check_probes_total{"), 1);
 	assert_int_equal(count_prefix(t, "xlb_backend_check_latency_seconds{"),

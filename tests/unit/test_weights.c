@@ -461,6 +461,247 @@ static void test_least_connections(void **state)
 	assert_int_equal(t.out[1].effective, 100000);
 }
 
+/* least_connections as a table: flows per base unit decide */
+struct lc_case {
+	const char *desc;
+	size_t n;
+	__u32 base[MAXB];
+	__u64 flows[MAXB];
+	__u32 expect[MAXB];	/* Maglev weights, +-1 */
+};
+
+static const struct lc_case lc_cases[] = {
+	{ "no flows: base", 3, { 100, 100, 100 }, { 0, 0, 0 },
+	  { 100000, 100000, 100000 } },
+	{ "even flows: base", 3, { 100, 100, 100 }, { 50, 50, 50 },
+	  { 100000, 100000, 100000 } },
+	/* loads 3, 0, 0: scores 1/4, 1, 1 -> 300 x (1/4, 1, 1) / 2.25 */
+	{ "all flows on one: it gets the least", 3, { 100, 100, 100 },
+	  { 90, 0, 0 }, { 33333, 133333, 133333 } },
+	/* loads are shares: any pile on one of two is load 2, score 1/3 */
+	{ "every flow on one of two: a third of the other's", 2, { 100, 100 },
+	  { 1000, 0 }, { 50000, 150000 } },
+	/* per unit of base weight: 2:1 flows on 2:1 bases is fair */
+	{ "fair per base unit: base", 2, { 200, 100 }, { 20, 10 },
+	  { 200000, 100000 } },
+	/* loads 1.5, 0.5: scores 0.4, 0.667 -> 200 x (.375, .625) */
+	{ "two backends, 3:1 flows", 2, { 100, 100 }, { 30, 10 },
+	  { 75000, 125000 } },
+};
+
+static void test_least_connections_table(void **state)
+{
+	static const double lat[MAXB] = { 10, 20, 30, 40 };
+	struct vip t;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(lc_cases) / sizeof(lc_cases[0]); c++) {
+		const struct lc_case *k = &lc_cases[c];
+
+		setup(&t, k->n, k->base, lat);
+		t.p.mode = WEIGHTS_LEAST_CONN;
+		for (size_t i = 0; i < k->n; i++)
+			t.in[i].active_flows = k->flows[i];
+		run(&t, T0);
+		for (size_t i = 0; i < k->n; i++)
+			if (!near(t.out[i].effective, k->expect[i], 1))
+				fail_msg("%s: backend %zu: %u (\"%s\"), want %u",
+					 k->desc, i, t.out[i].effective,
+					 t.out[i].why, k->expect[i]);
+		if (!near(total_weight(&t), total_base(&t), 1e-6))
+			fail_msg("%s: total %f", k->desc, total_weight(&t));
+	}
+}
+
+/* ---- zones ---- */
+
+#define A 1	/* in the local zone */
+#define B 0	/* another zone (or none) */
+#define DN 1	/* down */
+#define DR 2	/* draining */
+#define OZ WEIGHTS_R_OTHER_ZONE
+#define ST WEIGHTS_R_STATIC
+#define XX WEIGHTS_R_DOWN
+#define DG WEIGHTS_R_DRAINING
+
+struct zone_case {
+	const char *desc;
+	double min_healthy;
+	size_t n;
+	__u32 base[MAXB];
+	int local[MAXB];
+	int state[MAXB];	/* 0 up, DN, DR */
+	__u32 expect[MAXB];	/* Maglev weights, +-1 */
+	enum weights_reason reason[MAXB];
+	double health, local_share;
+	bool spilling;
+};
+
+static const struct zone_case zone_cases[] = {
+	{ "local zone healthy: every new flow local", 0.7, 4,
+	  { 100, 100, 100, 100 }, { A, A, B, B }, {},
+	  { 200000, 200000, 0, 0 }, { ST, ST, OZ, OZ }, 1, 1, false },
+	{ "weights within the local zone keep their ratio", 0.7, 3,
+	  { 100, 50, 100 }, { A, A, B }, {}, { 166667, 83333, 0 },
+	  { ST, ST, OZ }, 1, 1, false },
+	/* h = 2/3 < 0.7: L = 0.952, 4.8 % to the other zone */
+	{ "one of three local down (67% < 70%): 4.8% spills", 0.7, 5,
+	  { 100, 100, 100, 100, 100 }, { A, A, A, B, B }, { 0, 0, DN },
+	  { 190476, 190476, 0, 9524, 9524 }, { ST, ST, XX, ST, ST },
+	  2.0 / 3, 2.0 / 3 / 0.7, true },
+	{ "a draining local backend counts as not up", 0.7, 5,
+	  { 100, 100, 100, 100, 100 }, { A, A, A, B, B }, { 0, 0, DR },
+	  { 190476, 190476, 0, 9524, 9524 }, { ST, ST, DG, ST, ST },
+	  2.0 / 3, 2.0 / 3 / 0.7, true },
+	/* h = 1/3: L = 0.476 */
+	{ "two of three local down: about half spills", 0.7, 5,
+	  { 100, 100, 100, 100, 100 }, { A, A, A, B, B }, { 0, DN, DN },
+	  { 142857, 0, 0, 78571, 78571 }, { ST, XX, XX, ST, ST }, 1.0 / 3,
+	  1.0 / 3 / 0.7, true },
+	{ "exactly at the threshold: no spill", 0.5, 3, { 100, 100, 100 },
+	  { A, A, B }, { 0, DN }, { 200000, 0, 0 }, { ST, XX, OZ }, 0.5, 1,
+	  false },
+	{ "health by base weight, not count", 0.7, 4, { 300, 100, 100, 100 },
+	  { A, A, B, B }, { 0, DN }, { 500000, 0, 0, 0 }, { ST, XX, OZ, OZ },
+	  0.75, 1, false },
+	{ "local zone all down: everything to the others", 0.7, 4,
+	  { 100, 100, 100, 100 }, { A, A, B, B }, { DN, DN },
+	  { 0, 0, 100000, 100000 }, { XX, XX, ST, ST }, 0, 0, true },
+	{ "no other zone up: the local zone keeps all, below the threshold",
+	  0.7, 3, { 100, 100, 100 }, { A, A, B }, { 0, DN, DN },
+	  { 100000, 0, 0 }, { ST, XX, XX }, 0.5, 1, false },
+	/* L = (1/3) / 0.7; the rest, 0.524 x 500, split 100:300 */
+	{ "the spill goes to the other zones by their weights", 0.7, 5,
+	  { 100, 100, 100, 100, 300 }, { A, A, A, B, B }, { 0, DN, DN },
+	  { 238095, 0, 0, 65476, 196429 }, { ST, XX, XX, ST, ST }, 1.0 / 3,
+	  1.0 / 3 / 0.7, true },
+	{ "zone_min_healthy 0: no spill while a local backend is up", 0, 4,
+	  { 100, 100, 100, 100 }, { A, A, A, B }, { 0, DN, DN },
+	  { 200000, 0, 0, 0 }, { ST, XX, XX, OZ }, 1.0 / 3, 1, false },
+	{ "zone_min_healthy 100%: a local backend down spills its share", 1,
+	  3, { 100, 100, 100 }, { A, A, B }, { 0, DN }, { 100000, 0, 100000 },
+	  { ST, XX, ST }, 0.5, 0.5, true },
+	{ "no local backend at all: everything to the others", 0.7, 2,
+	  { 100, 100 }, { B, B }, {}, { 100000, 100000 }, { ST, ST }, 0, 0,
+	  true },
+};
+
+static void zone_setup(struct vip *t, const struct zone_case *k)
+{
+	static const double lat[MAXB] = { 10, 10, 10, 10, 10, 10, 10, 10 };
+
+	setup(t, k->n, k->base, lat);
+	t->p.mode = WEIGHTS_STATIC;
+	t->p.prefer_zone = true;
+	t->p.zone_min_healthy = k->min_healthy;
+	for (size_t i = 0; i < k->n; i++) {
+		t->in[i].local_zone = k->local[i] == A;
+		t->in[i].up = k->state[i] != DN;
+		t->in[i].draining = k->state[i] == DR;
+	}
+}
+
+static void test_zones_table(void **state)
+{
+	struct weights_zone z;
+	struct vip t;
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(zone_cases) / sizeof(zone_cases[0]);
+	     c++) {
+		const struct zone_case *k = &zone_cases[c];
+		double total = 0;
+
+		zone_setup(&t, k);
+		run(&t, T0);
+		for (size_t i = 0; i < k->n; i++) {
+			if (!near(t.out[i].effective, k->expect[i], 1) ||
+			    t.out[i].reason != k->reason[i])
+				fail_msg("%s: backend %zu: %u (%s, \"%s\"), "
+					 "want %u (%s)", k->desc, i,
+					 t.out[i].effective,
+					 weights_reason_name(t.out[i].reason),
+					 t.out[i].why, k->expect[i],
+					 weights_reason_name(k->reason[i]));
+			total += t.out[i].weight;
+		}
+		weights_zone_status(&t.p, t.in, t.out, t.n, &z);
+		if (!z.prefer || !near(z.health, k->health, 1e-9) ||
+		    !near(z.local_share, k->local_share, 1e-9) ||
+		    z.spilling != k->spilling)
+			fail_msg("%s: health %f share %f spilling %d, want "
+				 "%f %f %d", k->desc, z.health, z.local_share,
+				 z.spilling, k->health, k->local_share,
+				 k->spilling);
+		/* zones move weight between sides, never change the total */
+		if (!near(total, total_base(&t), 1e-6))
+			fail_msg("%s: total %f, want %f", k->desc, total,
+				 total_base(&t));
+	}
+}
+
+static void test_zones_why(void **state)
+{
+	struct weights_zone z;
+	struct vip t;
+
+	(void)state;
+	zone_setup(&t, &zone_cases[0]);
+	run(&t, T0);
+	assert_string_equal(t.out[2].why, "other zone: local zone 100% up "
+					  "(min 70%) -> 0.00 of base");
+	assert_string_equal(weights_reason_name(t.out[2].reason),
+			    "other_zone");
+	assert_string_equal(t.out[0].why, "static -> 2.00 of base");
+	zone_setup(&t, &zone_cases[2]);
+	run(&t, T0);
+	assert_string_equal(t.out[0].why, "static, local zone 66.7% up: 95.2% "
+					  "of new flows here -> 1.90 of base");
+	assert_string_equal(t.out[3].why, "static, other zone, local 66.7% up: "
+					  "4.8% of new flows spill -> 0.10 of "
+					  "base");
+	/* prefer_zone off: zones are labels only */
+	t.p.prefer_zone = false;
+	run(&t, T0);
+	for (size_t i = 0; i < t.n; i++)
+		if (i != 2)
+			assert_int_equal(t.out[i].effective, 100000);
+	weights_zone_status(&t.p, t.in, t.out, t.n, &z);
+	assert_false(z.prefer);
+	assert_false(z.spilling);
+}
+
+/* Dynamic scores and slow start act within each side. */
+static void test_zones_dynamic(void **state)
+{
+	static const __u32 base[] = { 100, 100, 100, 100 };
+	static const double lat[] = { 10, 20, 10, 10 };
+	struct vip t;
+
+	(void)state;
+	setup(&t, 4, base, lat);
+	t.p.prefer_zone = true;
+	t.in[0].local_zone = t.in[1].local_zone = true;
+	run(&t, T0);
+	assert_near(t.out[0].weight / t.out[1].weight, 2, 1e-9);
+	assert_near(t.out[0].weight + t.out[1].weight, 400, 1e-6);
+	assert_int_equal(t.out[2].effective, 0);
+	assert_int_equal(t.out[3].effective, 0);
+	/* a local backend rising: slow start, the local zone takes all */
+	t.in[1].since_ms = T0;
+	run(&t, T0 + 30000);
+	assert_near(t.out[1].slow_start, 0.5, 1e-9);
+	assert_int_equal(t.out[2].effective, 0);
+	assert_true(t.out[0].weight > 2 * t.out[1].weight);
+	/* least_connections: the flows decide within the local zone */
+	t.in[1].since_ms = 0;
+	t.p.mode = WEIGHTS_LEAST_CONN;
+	t.in[0].active_flows = 100;
+	run(&t, T0 + 60000);
+	assert_true(t.out[1].weight > t.out[0].weight);
+	assert_int_equal(t.out[3].effective, 0);
+}
+
 /* ---- rebuilds ---- */
 
 static bool check(struct vip *t, __u64 now, int *rebuilds)
@@ -843,6 +1084,10 @@ int main(void)
 		cmocka_unit_test(test_drain_down_zero),
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_least_connections),
+		cmocka_unit_test(test_least_connections_table),
+		cmocka_unit_test(test_zones_table),
+		cmocka_unit_test(test_zones_why),
+		cmocka_unit_test(test_zones_dynamic),
 		cmocka_unit_test(test_rebuild_threshold),
 		cmocka_unit_test(test_hysteresis_flip),
 		cmocka_unit_test(test_hysteresis_noise),
