@@ -393,11 +393,13 @@ static void add_vip_status(const char *name, const struct xlb_vip_key *key,
 	json_object_array_add(arr, o);
 }
 
-/* xlb bgp: the speaker, its sessions, and each VIP's announcement. */
-static json_object *bgp_reply(struct agent *a)
+/* xlb bgp: the speaker, its sessions (when asked), and each VIP's
+ * announcement. */
+static json_object *bgp_reply(struct agent *a, bool sessions)
 {
-	json_object *o = a->cfg->bgp.enabled && a->bgp ? bgp_status(a->bgp)
-						       : json_object_new_object();
+	json_object *o = a->cfg->bgp.enabled && a->bgp
+				 ? bgp_status(a->bgp, sessions)
+				 : json_object_new_object();
 	json_object *vips = json_object_new_array();
 	void *args[2] = { a, vips };
 
@@ -430,7 +432,7 @@ static json_object *handle_request(json_object *req, void *arg)
 		return ok;
 	}
 	if (!strcmp(name, "bgp"))
-		return bgp_reply(a);
+		return bgp_reply(a, true);
 	return state_handle_request(a->state, name, req);
 }
 
@@ -546,6 +548,8 @@ static json_object *metrics_snapshot(void *arg)
 
 	snap = req ? state_handle_request(a->state, "stats", req) : NULL;
 	json_object_put(req);
+	if (snap && a->cfg->bgp.enabled)
+		json_object_object_add(snap, "bgp", bgp_reply(a, false));
 	return snap;
 }
 

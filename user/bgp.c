@@ -724,9 +724,9 @@ next:
 	}
 }
 
-json_object *bgp_status(struct bgp *b)
+json_object *bgp_status(struct bgp *b, bool sessions)
 {
-	json_object *o = json_object_new_object(), *routes, *sessions;
+	json_object *o = json_object_new_object(), *routes, *arr;
 	char p[XLB_ADDR_STRLEN + 8], reply[16384];
 	bool alive = speaker_alive(b);
 
@@ -744,10 +744,12 @@ json_object *bgp_status(struct bgp *b)
 						      &b->routes[i], p,
 						      sizeof(p))));
 	json_object_object_add(o, "announced", routes);
-	sessions = json_object_new_array();
+	if (!sessions)
+		return o;
+	arr = json_object_new_array();
 	if (alive && !bird_query(b->ctl, "show protocols\n", reply,
 				 sizeof(reply)))
-		add_sessions(b, reply, sessions);
-	json_object_object_add(o, "sessions", sessions);
+		add_sessions(b, reply, arr);
+	json_object_object_add(o, "sessions", arr);
 	return o;
 }

@@ -45,8 +45,9 @@ void bgp_free(struct bgp *b);
 int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 	      const struct bgp_route *routes, size_t n);
 
-/* The speaker's process, config, announced routes and, from BIRD's
- * control socket, each session's state: for xlb bgp. */
-json_object *bgp_status(struct bgp *b);
+/* The speaker's process, config, announced routes and, with sessions,
+ * each session's state from BIRD's control socket (a blocking query of
+ * up to 300 ms: for xlb bgp, not for every scrape). */
+json_object *bgp_status(struct bgp *b, bool sessions);
 
 #endif /* XLB_BGP_H */

@@ -479,10 +479,39 @@ static void render_sweep(json_object *sweep, FILE *out)
 	}
 }
 
+/* With a bgp: section: the speaker's process and each VIP's
+ * announcement. */
+static void render_bgp(json_object *bgp, FILE *out)
+{
+	json_object *vips = get_array(bgp, "vips"), *v;
+
+	put_family(out, "xlb_bgp_speaker_up", "gauge",
+		   "1 while the agent's BIRD speaker runs.");
+	put_series(out, "xlb_bgp_speaker_up", NULL, 0);
+	fprintf(out, "%d\n",
+		json_object_object_get_ex(bgp, "running", &v) &&
+			json_object_get_boolean(v));
+	put_family(out, "xlb_bgp_vip_announced", "gauge",
+		   "1 while the VIP's address is announced over BGP (a "
+		   "backend up and the data path attached), else 0.");
+	for (size_t i = 0; vips && i < json_object_array_length(vips); i++) {
+		json_object *o = json_object_array_get_idx(vips, i);
+		const char *name = get_str(o, "name"), *addr =
+			get_str(o, "address");
+		struct label l[] = { { "vip", name ? name : "" },
+				     { "address", addr ? addr : "" } };
+
+		put_series(out, "xlb_bgp_vip_announced", l, ARRAY_SIZE(l));
+		fprintf(out, "%d\n",
+			json_object_object_get_ex(o, "announced", &v) &&
+				json_object_get_boolean(v));
+	}
+}
+
 int metrics_render(json_object *snap, const struct metrics_info *info,
 		   FILE *out)
 {
-	json_object *vips = get_array(snap, "vips"), *reasons, *sweep;
+	json_object *vips = get_array(snap, "vips"), *reasons, *sweep, *bgp;
 
 	render_agent(info, out);
 	render_vips(vips, out);
@@ -493,6 +522,9 @@ int metrics_render(json_object *snap, const struct metrics_info *info,
 	if (json_object_object_get_ex(snap, "flow_sweep", &sweep) &&
 	    json_object_is_type(sweep, json_type_object))
 		render_sweep(sweep, out);
+	if (json_object_object_get_ex(snap, "bgp", &bgp) &&
+	    json_object_is_type(bgp, json_type_object))
+		render_bgp(bgp, out);
 	return ferror(out) ? -EIO : 0;
 }
 

@@ -158,7 +158,7 @@ write_config() {
 interfaces: [eth0]
 xdp_mode: native
 control_socket: $TMP/lb$i.sock
-metrics_listen: ""
+metrics_listen: 127.0.0.1:9469   # each balancer's own namespace
 flow_table_size: 65536
 hash_seed: 0x5eed     # the same on both: the same table
 vips:
@@ -391,6 +391,16 @@ else
 fi
 check "xlb bgp on lb1 says why" \
 	sh -c "'$BUILD/xlb' -s '$TMP/lb1.sock' bgp | grep -q 'not announced (0 of 3 backends up): no backend up'"
+# metric NS LINE: lbI's /metrics has LINE
+metric() {
+	in_ns "$1" curl -s --max-time 2 http://127.0.0.1:9469/metrics |
+		grep -qxF "$2"
+}
+check "lb1's /metrics: the VIP not announced" metric lb1 \
+	"xlb_bgp_vip_announced{vip=\"web\",address=\"$VIP\"} 0"
+check "lb2's /metrics: the VIP announced" metric lb2 \
+	"xlb_bgp_vip_announced{vip=\"web\",address=\"$VIP\"} 1"
+check "lb2's /metrics: the speaker up" metric lb2 "xlb_bgp_speaker_up 1"
 check "lb1's data path stays attached meanwhile" \
 	sh -c "ip -n '$(ns_name lb1)' link show eth0 | grep -q xdp"
 in_ns lb1 nft delete table inet xlbtest

@@ -51,7 +51,12 @@ static const char snapshot[] =
 	"  \"flow_miss\": 30, \"flow_reschedule\": 0, \"frag_first\": 0},"
 	" \"flow_sweep\": {\"sweeps\": 4, \"entries\": 1200, \"active\": 7,"
 	"  \"idle\": 9, \"drift\": 1, \"drift_total\": 3,"
-	"  \"duration_ms\": 1.5}}";
+	"  \"duration_ms\": 1.5},"
+	" \"bgp\": {\"enabled\": true, \"running\": true,"
+	"  \"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\","
+	"    \"announced\": true},"
+	"   {\"name\": \"dns\", \"address\": \"203.0.113.53\","
+	"    \"announced\": false, \"why\": \"no backend up\"}]}}";
 
 static const struct metrics_info info = {
 	.version = "0.1.0", .xdp_mode = "native", .prog_id = 42,
@@ -213,6 +218,18 @@ static void test_escaping(void **state)
 	free(t);
 }
 
+static void test_bgp(void **state)
+{
+	char *t = render();
+
+	(void)state;
+	has_line(t, "# TYPE xlb_bgp_speaker_up gauge");
+	has_line(t, "xlb_bgp_speaker_up 1");
+	has_line(t, "xlb_bgp_vip_announced{vip=\"web\",address=\"203.0.113.10\"} 1");
+	has_line(t, "xlb_bgp_vip_announced{vip=\"dns\",address=\"203.0.113.53\"} 0");
+	free(t);
+}
+
 /* promtool (Debian's prometheus) parses and lints the page: silent and
  * 0 when everything is right. */
 static void test_promtool(void **state)
@@ -262,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_bgp),
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_listen_off),
 	};
