@@ -227,6 +227,23 @@ void hc_held_closed(struct health_target *t, const char *why)
 		 now ? "probing now" : "probe pending");
 }
 
+const __u32 hc_latency_bounds_us[HC_LATENCY_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000,
+};
+
+/* The histogram's bucket of a latency: the first bound it does not
+ * exceed. */
+static unsigned int latency_bucket(__u64 latency_ns)
+{
+	unsigned int i = 0;
+
+	while (i < HC_LATENCY_BUCKETS &&
+	       latency_ns > (__u64)hc_latency_bounds_us[i] * 1000)
+		i++;
+	return i;
+}
+
 static void record(struct health_target *t, bool ok, __u64 latency)
 {
 	t->win[t->win_head] =
@@ -239,6 +256,9 @@ static void record(struct health_target *t, bool ok, __u64 latency)
 		t->failures++;
 		return;
 	}
+	t->lat_buckets[latency_bucket(latency)]++;
+	t->lat_sum_ns += latency;
+	t->lat_count++;
 	if (!t->latency_ewma_ns)
 		t->latency_ewma_ns = latency ? latency : 1;
 	else
@@ -285,6 +305,7 @@ void hc_probe_done(struct health_target *t, enum hc_result r,
 
 	if (tr != HC_T_NONE) {
 		t->transitions++;
+		t->downs += tr == HC_T_DOWN;
 		if (t->cb)
 			t->cb(t->arg, t->fsm.state, t->last_reason, latency);
 	}
@@ -465,6 +486,10 @@ void health_get_stats(const struct health_target *t, struct health_stats *s)
 	s->probes = t->probes;
 	s->failures = t->failures;
 	s->transitions = t->transitions;
+	s->downs = t->downs;
+	memcpy(s->latency_buckets, t->lat_buckets, sizeof(s->latency_buckets));
+	s->latency_sum_ns = t->lat_sum_ns;
+	s->latency_count = t->lat_count;
 	s->latency_ewma_ns = t->latency_ewma_ns;
 	for (unsigned int i = 0; i < t->win_len; i++) {
 		const struct hc_sample *sm = &t->win[i];

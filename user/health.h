@@ -147,6 +147,11 @@ void health_stop(struct health_target *t);
 /* Probes at once unless a probe is in flight (see health_start()). */
 void health_probe_now(struct health_target *t);
 
+/* The check-latency histogram: upper bounds of its buckets in
+ * microseconds (500 us to 5 s); one more bucket holds the rest. */
+#define HC_LATENCY_BUCKETS 13
+extern const __u32 hc_latency_bounds_us[HC_LATENCY_BUCKETS];
+
 struct health_stats {
 	enum hc_state state;
 	enum hc_result last_result;	/* HC_R_NONE before the first probe */
@@ -156,6 +161,11 @@ struct health_stats {
 	__u32 consec_ok, consec_fail;
 	__u64 probes, failures;		/* totals */
 	__u64 transitions;		/* state changes */
+	__u64 downs;			/* of which up -> down (failovers) */
+	/* Every successful probe's latency since the start, by bucket
+	 * (not cumulative), with their sum and number. */
+	__u64 latency_buckets[HC_LATENCY_BUCKETS + 1];
+	__u64 latency_sum_ns, latency_count;
 	/* Latency of successful probes only (failures have the success
 	 * ratio): EWMA with weight 1/8, and nearest-rank percentiles over the
 	 * successes among the last window_len results; 0 when none. */

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "log.h"
 #include "loop.h"
+#include "health.h"
 #include "metrics.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
@@ -130,6 +131,12 @@ static const struct vip_family vip_families[] = {
 	  "CPUs.", "bytes" },
 	{ "xlb_vip_table_rebuilds_total", "counter",
 	  "Maglev tables built and swapped in for the VIP.", "rebuilds" },
+	{ "xlb_vip_table_rebuild_seconds_total", "counter",
+	  "Time spent building the VIP's tables and swapping them in.",
+	  "rebuild_seconds_total" },
+	{ "xlb_vip_table_last_rebuild_seconds", "gauge",
+	  "How long the last table build and swap took.",
+	  "last_rebuild_seconds" },
 	{ "xlb_vip_table_size", "gauge",
 	  "Slots in the VIP's Maglev table.", "table_size" },
 	{ "xlb_vip_zone_health", "gauge",
@@ -176,6 +183,9 @@ static const struct backend_family backend_families[] = {
 	{ "xlb_backend_state_transitions_total", "counter",
 	  "Up/down transitions of the health checker.", "transitions", true,
 	  1.0 },
+	{ "xlb_backend_failovers_total", "counter",
+	  "Times the health checker took the backend out of service (up to "
+	  "down).", "failovers", true, 1.0 },
 	{ "xlb_backend_check_success_ratio", "gauge",
 	  "Moving share of health-check probes that succeeded (0..1).",
 	  "success_ratio", true, 1.0 },
@@ -288,26 +298,40 @@ static void backend_last_result(FILE *out, json_object *be, struct label *l,
 	fputs("1\n", out);
 }
 
+/* The check-latency histogram: cumulative buckets up to +Inf, the sum
+ * and the count, of every successful probe since the agent started. */
 static void backend_latency(FILE *out, json_object *be, struct label *l,
 			    const void *arg)
 {
-	static const struct {
-		const char *q, *key;
-	} qs[] = { { "0.5", "latency_p50_us" }, { "0.99", "latency_p99_us" } };
-	json_object *h, *v;
+	json_object *h, *buckets, *sum, *count;
+	__u64 cum = 0;
+	char le[32];
 
 	(void)arg;
-	if (!json_object_object_get_ex(be, "health", &h))
+	if (!json_object_object_get_ex(be, "health", &h) ||
+	    !(buckets = get_array(h, "latency_buckets")) ||
+	    json_object_array_length(buckets) != HC_LATENCY_BUCKETS + 1 ||
+	    !(sum = get_num(h, "latency_sum_us")) ||
+	    !(count = get_num(h, "latency_count")))
 		return;
-	l[2].name = "quantile";
-	for (size_t i = 0; i < ARRAY_SIZE(qs); i++) {
-		v = get_num(h, qs[i].key);
-		if (!v)
-			continue;
-		l[2].value = qs[i].q;
-		put_series(out, "xlb_backend_check_latency_seconds", l, 3);
-		put_value(out, v, 1e-6);
+	l[2].name = "le";
+	l[2].value = le;
+	for (size_t i = 0; i <= HC_LATENCY_BUCKETS; i++) {
+		cum += (__u64)json_object_get_int64(
+			json_object_array_get_idx(buckets, i));
+		if (i < HC_LATENCY_BUCKETS)
+			snprintf(le, sizeof(le), "%.9g",
+				 hc_latency_bounds_us[i] / 1e6);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		put_series(out, "xlb_backend_check_latency_seconds_bucket", l,
+			   3);
+		fprintf(out, "%llu\n", (unsigned long long)cum);
 	}
+	put_series(out, "xlb_backend_check_latency_seconds_sum", l, 2);
+	put_value(out, sum, 1e-6);
+	put_series(out, "xlb_backend_check_latency_seconds_count", l, 2);
+	put_value(out, count, 1.0);
 }
 
 static void render_vips(json_object *vips, FILE *out)
@@ -368,9 +392,9 @@ static void render_backends(json_object *vips, FILE *out)
 	put_family(out, "xlb_backend_check_last_result", "gauge",
 		   "Outcome of the last health-check probe (always 1).");
 	for_each_backend(vips, out, backend_last_result, NULL);
-	/* The checker keeps quantile estimates, not buckets: a summary. */
-	put_family(out, "xlb_backend_check_latency_seconds", "summary",
-		   "Health-check latency quantiles over recent probes.");
+	put_family(out, "xlb_backend_check_latency_seconds", "histogram",
+		   "Latency of successful health-check probes (P50, P99: "
+		   "histogram_quantile).");
 	for_each_backend(vips, out, backend_latency, NULL);
 }
 

@@ -80,6 +80,8 @@ struct vip {
 	struct backend **backends;
 	size_t n_backends;
 	__u64 rebuilds;
+	__u64 rebuild_ns_total;	/* time spent building and swapping */
+	__u64 last_rebuild_ns;
 	bool seen;
 };
 
@@ -458,6 +460,7 @@ static int vip_build(struct state *st, struct vip *v, __u64 now)
 	struct weights_state *wst;
 	struct maglev_backend *mb;
 	size_t n = v->n_backends ? v->n_backends : 1;
+	__u64 start_ns;
 	int err;
 
 	if (st->scratch_size < v->table_size) {
@@ -484,6 +487,7 @@ static int vip_build(struct state *st, struct vip *v, __u64 now)
 		wst[i] = b->wst;
 		out[i] = b->wout;
 	}
+	start_ns = loop_now_ns();
 	err = maglev_build(mb, v->n_backends, st->dpcfg.hash_seed,
 			   st->scratch, v->table_size);
 	if (err && err != -ENOENT)
@@ -494,6 +498,8 @@ static int vip_build(struct state *st, struct vip *v, __u64 now)
 	if (err)
 		goto out;
 	v->rebuilds++;
+	v->last_rebuild_ns = loop_now_ns() - start_ns;
+	v->rebuild_ns_total += v->last_rebuild_ns;
 	weights_applied(&v->wv, wst, out, v->n_backends, now);
 	for (size_t i = 0; i < v->n_backends; i++)
 		v->backends[i]->wst = wst[i];
@@ -809,7 +815,7 @@ static const char *proto_name(__u8 proto)
 /* The checker's view of a backend: last result, latency, ratios. */
 static json_object *health_json(const struct backend *b)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *arr;
 	struct health_stats hs;
 
 	json_object_object_add(o, "check",
@@ -844,6 +850,18 @@ static json_object *health_json(const struct backend *b)
 				       (int64_t)(hs.latency_p99_ns / 1000)));
 	json_object_object_add(o, "success_ratio",
 			       json_object_new_double(hs.success_ratio));
+	json_object_object_add(o, "failovers",
+			       json_object_new_int64((int64_t)hs.downs));
+	arr = json_object_new_array();
+	for (unsigned int i = 0; i <= HC_LATENCY_BUCKETS; i++)
+		json_object_array_add(arr, json_object_new_int64((int64_t)
+					hs.latency_buckets[i]));
+	json_object_object_add(o, "latency_buckets", arr);
+	json_object_object_add(o, "latency_sum_us",
+			       json_object_new_int64(
+				       (int64_t)(hs.latency_sum_ns / 1000)));
+	json_object_object_add(o, "latency_count",
+			       json_object_new_int64((int64_t)hs.latency_count));
 	return o;
 }
 
@@ -937,6 +955,10 @@ static json_object *vip_json(struct state *st, const struct vip *v,
 	}
 	json_object_object_add(o, "rebuilds",
 			       json_object_new_int64((int64_t)v->rebuilds));
+	json_object_object_add(o, "rebuild_seconds_total",
+			       json_object_new_double(v->rebuild_ns_total / 1e9));
+	json_object_object_add(o, "last_rebuild_seconds",
+			       json_object_new_double(v->last_rebuild_ns / 1e9));
 	json_object_object_add(o, "packets",
 			       json_object_new_int64((int64_t)c.packets));
 	json_object_object_add(o, "bytes",

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "health.h"
 #include "metrics.h"
 
 /* A snapshot as the "stats" command answers, with awkward names. */
@@ -20,6 +21,7 @@ static const char snapshot[] =
 	"{\"vips\": [{\"name\": \"web\", \"address\": \"203.0.113.10\","
 	"  \"port\": 80, \"protocol\": \"tcp\", \"table_size\": 65537,"
 	"  \"rebuilds\": 3, \"packets\": 120, \"bytes\": 9000,"
+	"  \"rebuild_seconds_total\": 0.0125, \"last_rebuild_seconds\": 0.004,"
 	"  \"prefer_zone\": true, \"zone_health\": 0.5,"
 	"  \"zone_local_share\": 0.714,"
 	"  \"backends\": ["
@@ -32,7 +34,9 @@ static const char snapshot[] =
 	"     \"consecutive_failures\": 0, \"probes\": 50, \"failures\": 2,"
 	"     \"transitions\": 1, \"latency_ewma_us\": 1500,"
 	"     \"latency_p50_us\": 1200, \"latency_p99_us\": 250000,"
-	"     \"success_ratio\": 0.96}},"
+	"     \"success_ratio\": 0.96, \"failovers\": 1,"
+	"     \"latency_buckets\": [2, 10, 20, 10, 4, 1, 0, 0, 1, 0, 0, 0,"
+	"      0, 0], \"latency_sum_us\": 120500, \"latency_count\": 48}},"
 	"   {\"address\": \"192.0.2.12\", \"id\": 2, \"weight\": 5,"
 	"    \"effective_weight\": 0, \"state\": \"drained\", \"flows\": 0,"
 	"    \"packets\": 20, \"bytes\": 1000,"
@@ -153,11 +157,30 @@ static void test_families(void **state)
 		    "backend=\"192.0.2.11\",check=\"http\",result=\"ok\"} 1");
 	has_line(t, "xlb_backend_check_success_ratio{vip=\"web\","
 		    "backend=\"192.0.2.11\"} 0.96");
-	has_line(t, "# TYPE xlb_backend_check_latency_seconds summary");
-	has_line(t, "xlb_backend_check_latency_seconds{vip=\"web\","
-		    "backend=\"192.0.2.11\",quantile=\"0.5\"} 0.0012");
-	has_line(t, "xlb_backend_check_latency_seconds{vip=\"web\","
-		    "backend=\"192.0.2.11\",quantile=\"0.99\"} 0.25");
+	has_line(t, "# TYPE xlb_backend_check_latency_seconds histogram");
+	/* cumulative: 2, 2+10, ... up to +Inf = the count */
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"0.0005\"} 2");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"0.001\"} 12");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"0.025\"} 47");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"0.1\"} 47");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"0.25\"} 48");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"5\"} 48");
+	has_line(t, "xlb_backend_check_latency_seconds_bucket{vip=\"web\","
+		    "backend=\"192.0.2.11\",le=\"+Inf\"} 48");
+	has_line(t, "xlb_backend_check_latency_seconds_sum{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 0.1205");
+	has_line(t, "xlb_backend_check_latency_seconds_count{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 48");
+	has_line(t, "xlb_backend_failovers_total{vip=\"web\","
+		    "backend=\"192.0.2.11\"} 1");
+	has_line(t, "xlb_vip_table_rebuild_seconds_total{vip=\"web\"} 0.0125");
+	has_line(t, "xlb_vip_table_last_rebuild_seconds{vip=\"web\"} 0.004");
 	has_line(t, "xlb_backend_check_latency_ewma_seconds{vip=\"web\","
 		    "backend=\"192.0.2.11\"} 0.0015");
 	has_line(t, "xlb_agent_info{version=\"0.1.0\",program_id=\"42\","
@@ -171,8 +194,10 @@ static void test_families(void **state)
 	has_line(t, "xlb_flow_sweep_corrected_total 3");
 	/* a backend without a checker has no check series */
 	assert_int_equal(count_prefix(t, "xlb_backend_check_probes_total{"), 1);
+	assert_int_equal(count_prefix(t, "xlb_backend_check_latency_seconds_"
+					 "bucket{"), HC_LATENCY_BUCKETS + 1);
 	assert_int_equal(count_prefix(t, "xlb_backend_check_latency_seconds{"),
-			 2);
+			 0);
 	free(t);
 }
 
