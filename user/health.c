@@ -288,6 +288,8 @@ void hc_probe_done(struct health_target *t, enum hc_result r,
 	t->last_latency_ns = latency;
 	t->last_probe_ns = now;
 	record(t, ok, latency);
+	if ((unsigned int)r < HC_R_COUNT)
+		t->results[r]++;
 	tr = health_fsm_step(&t->fsm, ok);
 	pr_debug("health %s: %s in %llu us, %s\n", t->name, t->last_reason,
 		 (unsigned long long)latency / 1000,
@@ -487,6 +489,7 @@ void health_get_stats(const struct health_target *t, struct health_stats *s)
 	s->failures = t->failures;
 	s->transitions = t->transitions;
 	s->downs = t->downs;
+	memcpy(s->results, t->results, sizeof(s->results));
 	memcpy(s->latency_buckets, t->lat_buckets, sizeof(s->latency_buckets));
 	s->latency_sum_ns = t->lat_sum_ns;
 	s->latency_count = t->lat_count;

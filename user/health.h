@@ -42,6 +42,7 @@ enum hc_result {
 	HC_R_BODY_MISMATCH,	/* body does not contain params.body */
 	HC_R_TLS,		/* handshake or certificate failure */
 	HC_R_ERROR,		/* anything else (socket errors, protocol) */
+	HC_R_COUNT,
 };
 
 #define HC_PATH_LEN 256
@@ -162,6 +163,7 @@ struct health_stats {
 	__u64 probes, failures;		/* totals */
 	__u64 transitions;		/* state changes */
 	__u64 downs;			/* of which up -> down (failovers) */
+	__u64 results[HC_R_COUNT];	/* probes by outcome */
 	/* Every successful probe's latency since the start, by bucket
 	 * (not cumulative), with their sum and number. */
 	__u64 latency_buckets[HC_LATENCY_BUCKETS + 1];

@@ -77,6 +77,7 @@ struct health_target {
 	__u64 probes, failures, transitions;
 	__u64 latency_ewma_ns;
 	__u64 downs;
+	__u64 results[HC_R_COUNT];	/* probes by outcome */
 	__u64 lat_buckets[HC_LATENCY_BUCKETS + 1];
 	__u64 lat_sum_ns, lat_count;
 	struct hc_sample win[HC_WINDOW];	/* ring, newest at win_head - 1 */

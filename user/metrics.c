@@ -298,6 +298,25 @@ static void backend_last_result(FILE *out, json_object *be, struct label *l,
 	fputs("1\n", out);
 }
 
+/* Probes by outcome ("ok", "refused", "timeout", "bad status", ...). */
+static void backend_results(FILE *out, json_object *be, struct label *l,
+			    const void *arg)
+{
+	json_object *h, *results;
+
+	(void)arg;
+	if (!json_object_object_get_ex(be, "health", &h) ||
+	    !json_object_object_get_ex(h, "results", &results) ||
+	    !json_object_is_type(results, json_type_object))
+		return;
+	l[2].name = "outcome";
+	json_object_object_foreach(results, outcome, n) {
+		l[2].value = outcome;
+		put_series(out, "xlb_backend_check_results_total", l, 3);
+		put_value(out, n, 1.0);
+	}
+}
+
 /* The check-latency histogram: cumulative buckets up to +Inf, the sum
  * and the count, of every successful probe since the agent started. */
 static void backend_latency(FILE *out, json_object *be, struct label *l,
@@ -392,6 +411,9 @@ static void render_backends(json_object *vips, FILE *out)
 	put_family(out, "xlb_backend_check_last_result", "gauge",
 		   "Outcome of the last health-check probe (always 1).");
 	for_each_backend(vips, out, backend_last_result, NULL);
+	put_family(out, "xlb_backend_check_results_total", "counter",
+		   "Health-check probes by outcome.");
+	for_each_backend(vips, out, backend_results, NULL);
 	put_family(out, "xlb_backend_check_latency_seconds", "histogram",
 		   "Latency of successful health-check probes (P50, P99: "
 		   "histogram_quantile).");

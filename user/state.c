@@ -852,6 +852,12 @@ static json_object *health_json(const struct backend *b)
 			       json_object_new_double(hs.success_ratio));
 	json_object_object_add(o, "failovers",
 			       json_object_new_int64((int64_t)hs.downs));
+	arr = json_object_new_object();
+	for (unsigned int r = HC_R_OK; r < HC_R_COUNT; r++)
+		json_object_object_add(arr, health_result_name(r),
+				       json_object_new_int64(
+					       (int64_t)hs.results[r]));
+	json_object_object_add(o, "results", arr);
 	arr = json_object_new_array();
 	for (unsigned int i = 0; i <= HC_LATENCY_BUCKETS; i++)
 		json_object_array_add(arr, json_object_new_int64((int64_t)

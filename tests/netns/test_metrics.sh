@@ -266,6 +266,8 @@ check "its +Inf bucket is its count" value_is "$M" \
 	"$(value "$M" "xlb_backend_check_latency_seconds_count{$B1}")"
 check "check latency is a histogram" \
 	grep -q '^# TYPE xlb_backend_check_latency_seconds histogram' "$M"
+check "xlb_backend_check_results_total{be3,outcome=refused} > 0" \
+	value_gt "$M" "xlb_backend_check_results_total{$B3,outcome=\"refused\"}" 0
 check "xlb_backend_failovers_total{be3} >= 1" \
 	value_gt "$M" "xlb_backend_failovers_total{$B3}" 0
 check "xlb_vip_table_rebuild_seconds_total{web4} > 0" \

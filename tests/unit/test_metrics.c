@@ -35,6 +35,7 @@ static const char snapshot[] =
 	"     \"transitions\": 1, \"latency_ewma_us\": 1500,"
 	"     \"latency_p50_us\": 1200, \"latency_p99_us\": 250000,"
 	"     \"success_ratio\": 0.96, \"failovers\": 1,"
+	"     \"results\": {\"ok\": 48, \"timeout\": 2, \"bad status\": 0},"
 	"     \"latency_buckets\": [2, 10, 20, 10, 4, 1, 0, 0, 1, 0, 0, 0,"
 	"      0, 0], \"latency_sum_us\": 120500, \"latency_count\": 48}},"
 	"   {\"address\": \"192.0.2.12\", \"id\": 2, \"weight\": 5,"
@@ -177,6 +178,13 @@ static void test_families(void **state)
 		    "backend=\"192.0.2.11\"} 0.1205");
 	has_line(t, "xlb_backend_check_latency_seconds_count{vip=\"web\","
 		    "backend=\"192.0.2.11\"} 48");
+	has_line(t, "# TYPE xlb_backend_check_results_total counter");
+	has_line(t, "xlb_backend_check_results_total{vip=\"web\","
+		    "backend=\"192.0.2.11\",outcome=\"ok\"} 48");
+	has_line(t, "xlb_backend_check_results_total{vip=\"web\","
+		    "backend=\"192.0.2.11\",outcome=\"timeout\"} 2");
+	has_line(t, "xlb_backend_check_results_total{vip=\"web\","
+		    "backend=\"192.0.2.11\",outcome=\"bad status\"} 0");
 	has_line(t, "xlb_backend_failovers_total{vip=\"web\","
 		    "backend=\"192.0.2.11\"} 1");
 	has_line(t, "xlb_vip_table_rebuild_seconds_total{vip=\"web\"} 0.0125");
