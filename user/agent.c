@@ -47,7 +47,6 @@ struct agent {
 	size_t n_routes;
 	bool attached;		/* every interface runs the data path */
 	__u8 *if_watch;		/* per interface: enum if_watch */
-	uint64_t watch_timer;
 	struct xlb_cfg *cfg;	/* the file config in force */
 	const char *config_path;
 	char pin_root[PATH_MAX];
@@ -327,7 +326,7 @@ static void watch_tick(struct loop *loop, void *arg)
 {
 	struct agent *a = arg;
 
-	a->watch_timer = loop_add_timer(loop, WATCH_PERIOD_NS, watch_tick, a);
+	loop_add_timer(loop, WATCH_PERIOD_NS, watch_tick, a);
 	a->attached = watch_interfaces(a);
 	bgp_sync(a);
 }
@@ -370,12 +369,17 @@ static int do_reload(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+struct vip_status {
+	const struct agent *a;
+	json_object *arr;
+};
+
 static void add_vip_status(const char *name, const struct xlb_vip_key *key,
 			   size_t healthy, size_t total, void *arg)
 {
-	struct agent *a = ((void **)arg)[0];
-	json_object *arr = ((void **)arg)[1], *o = json_object_new_object();
-	const char *why = not_announced(a, name, healthy);
+	struct vip_status *vs = arg;
+	json_object *o = json_object_new_object();
+	const char *why = not_announced(vs->a, name, healthy);
 	char buf[XLB_ADDR_STRLEN];
 
 	json_object_object_add(o, "name", json_object_new_string(name));
@@ -390,7 +394,7 @@ static void add_vip_status(const char *name, const struct xlb_vip_key *key,
 	json_object_object_add(o, "announced", json_object_new_boolean(!why));
 	json_object_object_add(o, "why",
 			       json_object_new_string(why ? why : ""));
-	json_object_array_add(arr, o);
+	json_object_array_add(vs->arr, o);
 }
 
 /* xlb bgp: the speaker, its sessions (when asked), and each VIP's
@@ -400,14 +404,13 @@ static json_object *bgp_reply(struct agent *a, bool sessions)
 	json_object *o = a->cfg->bgp.enabled && a->bgp
 				 ? bgp_status(a->bgp, sessions)
 				 : json_object_new_object();
-	json_object *vips = json_object_new_array();
-	void *args[2] = { a, vips };
+	struct vip_status vs = { .a = a, .arr = json_object_new_array() };
 
 	json_object_object_add(o, "enabled",
 			       json_object_new_boolean(a->cfg->bgp.enabled));
 	if (a->cfg->bgp.enabled)
-		state_for_each_vip(a->state, add_vip_status, args);
-	json_object_object_add(o, "vips", vips);
+		state_for_each_vip(a->state, add_vip_status, &vs);
+	json_object_object_add(o, "vips", vs.arr);
 	return o;
 }
 
