@@ -57,6 +57,7 @@ struct bench_opts {
 	unsigned long flow_entries;
 	unsigned long established; /* flows behind the "1M" hit case */
 	long cpu; /* CPU the timed loops run on; -1 = last */
+	const char *only; /* run the cases whose name holds this (and the floor) */
 };
 
 /* A frame and where its headers are, for rewriting the client. */
@@ -97,13 +98,15 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-n CALLS] [-r ROUNDS] [-f FLOW_ENTRIES] "
-		"[-e ESTABLISHED] [-c CPU]\n"
+		"[-e ESTABLISHED] [-c CPU] [-o CASE]\n"
 		"  -n  calls per case per round (default 1000000)\n"
 		"  -r  rounds (default 5)\n"
 		"  -f  flow table entries (default %u)\n"
 		"  -e  established flows for the full-table hit case\n"
 		"      (default: the flow table size)\n"
-		"  -c  CPU to run the timed loops on (default: the last one)\n",
+		"  -c  CPU to run the timed loops on (default: the last one)\n"
+		"  -o  only the cases whose name contains this string (and\n"
+		"      the floor), e.g. for profiling one path\n",
 		prog, XLB_DEFAULT_FLOW_ENTRIES);
 }
 
@@ -501,6 +504,13 @@ static double summarize(double *v, unsigned long n, double *min, double *max)
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The floor always runs: every ratio divides by it. */
+static bool selected(const struct bench_case *c, size_t i,
+		     const struct bench_opts *o)
+{
+	return !i || !o->only || strstr(c->name, o->only);
+}
+
 static void print_table(struct bench_case *cases, size_t ncases,
 			const struct bench_opts *o, unsigned long share,
 			int possible)
@@ -523,6 +533,8 @@ static void print_table(struct bench_case *cases, size_t ncases,
 		struct bench_case *c = &cases[i];
 		double w, wmin, wmax, k, kmin, kmax;
 
+		if (!selected(c, i, o))
+			continue;
 		w = summarize(c->wall, rounds, &wmin, &wmax);
 		k = summarize(c->kern, rounds, &kmin, &kmax);
 		if (i == 0) {
@@ -569,6 +581,8 @@ static int measure(struct bench_case *cases, size_t ncases,
 		for (size_t i = 0; i < ncases; i++) {
 			struct bench_case *c = &cases[i];
 
+			if (!selected(c, i, o))
+				continue;
 			if (c->fresh_table) {
 				dataplane_close(c->dp);
 				c->dp = open_balancer(o);
@@ -649,7 +663,7 @@ int main(int argc, char **argv)
 	int opt, err = 0, possible;
 	cpu_set_t cpus;
 
-	while ((opt = getopt(argc, argv, "n:r:f:e:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:e:c:o:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			err = parse_ulong(optarg, 1, FLOW_MAX, &o.calls);
@@ -668,6 +682,9 @@ int main(int argc, char **argv)
 		case 'c':
 			err = parse_ulong(optarg, 0, CPU_SETSIZE - 1, &val);
 			o.cpu = (long)val;
+			break;
+		case 'o':
+			o.only = optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
