@@ -35,7 +35,33 @@ struct packet {
 	__u8 tos;		/* TOS / traffic class, copied outward */
 	__u8 tcp_flags;
 	__u8 df;		/* IPv4 don't-fragment (IPv6: always) */
+	__u8 src_only;		/* hash the source address alone (affinity) */
+	__u8 hashed;		/* hash below is computed */
+	__u32 seed;		/* hash seed, from the config */
+	__u32 hash;		/* flow hash, see packet_hash() */
+	__u64 now;		/* coarse clock, read once a VIP matched */
 };
+
+/* The flow hash, computed on first use: a miss needs it for Maglev, the
+ * outer header for its source bits and IPv6 flow label; a flow-table hit
+ * to an IPv4 backend with no source bits configured never pays for it. */
+static __always_inline __u32 packet_hash(struct packet *pkt)
+{
+	if (!pkt->hashed) {
+		pkt->hash = xlb_flow_hash(&pkt->key, pkt->src_only, pkt->seed);
+		pkt->hashed = 1;
+	}
+	return pkt->hash;
+}
+
+/* The clock the data path stamps flows with. The coarse one (CLOCK_MONOTONIC
+ * as of the last tick, at most one tick behind) costs a few loads, where
+ * bpf_ktime_get_ns reads the TSC: about 30 ns a packet on a VM. Nothing
+ * needs better: flows are touched once a second, hints spaced by 10 ms. */
+static __always_inline __u64 coarse_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
 
 static __always_inline int verdict(__u32 reason)
 {
@@ -282,10 +308,10 @@ static __always_inline void hint_syn_retry(__u32 backend_id, __u64 now)
  * Returns the backend id, or 0 with reason set. */
 static __always_inline __u32 select_backend(struct packet *pkt,
 					    const struct xlb_vip_info *vip,
-					    __u32 hash, __u32 *reason)
+					    __u32 *reason)
 {
 	struct xlb_flow *flow, entry = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = pkt->now;
 	__u32 id;
 
 	flow = bpf_map_lookup_elem(&flows, &pkt->key);
@@ -301,7 +327,7 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 		return flow->backend_id;
 	}
 
-	id = maglev_pick(vip->vip_id, hash, reason);
+	id = maglev_pick(vip->vip_id, packet_hash(pkt), reason);
 	if (!id)
 		return 0;
 	/* An ICMP error is steered, never the start of a flow. */
@@ -333,18 +359,18 @@ static __always_inline void frag_key(const struct packet *pkt,
 
 /* Outer source: configured base, low bits from the flow hash. */
 static __always_inline void outer_source(const struct xlb_config *cfg,
-					 __u8 family, __u32 hash,
+					 struct packet *pkt, __u8 family,
 					 union xlb_addr *src)
 {
 	__u32 bits = cfg->src_hostbits > 16 ? 16 : cfg->src_hostbits;
-	__u32 mask = (1U << bits) - 1;
+	__u32 low = bits ? packet_hash(pkt) & ((1U << bits) - 1) : 0;
 
 	if (family == XLB_FAMILY_V4) {
-		src->v4 = cfg->src4 | bpf_htonl(hash & mask);
+		src->v4 = cfg->src4 | bpf_htonl(low);
 		return;
 	}
 	__builtin_memcpy(src->v6, cfg->src6, 16);
-	src->v6[3] |= bpf_htonl(hash & mask);
+	src->v6[3] |= bpf_htonl(low);
 }
 
 static __always_inline int mac_is_zero(const __u8 *mac)
@@ -381,7 +407,7 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 					    struct packet *pkt,
 					    const struct xlb_config *cfg,
 					    const struct xlb_backend *be,
-					    __u32 hash, __u32 *egress)
+					    __u32 *egress)
 {
 	struct bpf_fib_lookup fib = {};
 	struct outer_hdr o = {};
@@ -399,8 +425,10 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 	o.inner_proto = pkt->key.family == XLB_FAMILY_V4 ? IPPROTO_IPIP
 							 : IPPROTO_IPV6;
 	o.tos = pkt->tos;
-	o.flow_label = hash;
-	outer_source(cfg, be->family, hash, &o.src);
+	/* only an IPv6 outer header has a flow label */
+	if (be->family == XLB_FAMILY_V6)
+		o.flow_label = packet_hash(pkt);
+	outer_source(cfg, pkt, be->family, &o.src);
 	overhead = be->family == XLB_FAMILY_V4 ? XLB_IPIP_OVERHEAD
 					       : XLB_IP6IP6_OVERHEAD;
 
@@ -449,7 +477,7 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 
 static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
 				   const struct xlb_config *cfg, __u32 vip_id,
-				   __u32 backend_id, __u32 hash)
+				   __u32 backend_id)
 {
 	__u64 bytes = ctx->data_end - ctx->data;
 	struct xlb_backend *be;
@@ -458,7 +486,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
 	be = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!be || !be->family)
 		return verdict(XLB_DROP_ALL_DOWN);
-	reason = encap_and_send(ctx, pkt, cfg, be, hash, &egress);
+	reason = encap_and_send(ctx, pkt, cfg, be, &egress);
 	if (reason != XLB_FWD_TX && reason != XLB_FWD_REDIRECT)
 		return verdict(reason);
 	count_bytes(&vip_stats, vip_id, bytes);
@@ -482,8 +510,7 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 	if (!first)
 		return verdict(XLB_PASS_FRAG_UNTRACKED);
 	count_reason(XLB_FRAG_FOLLOWED);
-	return forward(ctx, pkt, cfg, first->vip_id, first->backend_id,
-		       xlb_flow_hash(&pkt->key, 0, cfg->hash_seed));
+	return forward(ctx, pkt, cfg, first->vip_id, first->backend_id);
 }
 
 SEC("xdp")
@@ -494,7 +521,7 @@ int xlb_balancer(struct xdp_md *ctx)
 	struct xlb_config *cfg;
 	struct xlb_vip_info *vip;
 	struct packet pkt = {};
-	__u32 reason, id, hash, zero = 0;
+	__u32 reason, id, zero = 0;
 
 	reason = parse_packet(ctx, &pkt);
 	if (reason != XLB_CANDIDATE)
@@ -502,16 +529,17 @@ int xlb_balancer(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&settings, &zero);
 	if (!cfg)
 		return verdict(XLB_PASS_NOT_VIP);
+	pkt.seed = cfg->hash_seed;
 	if (pkt.kind == PKT_FRAG_LATER)
 		return forward_later_fragment(ctx, &pkt, cfg);
 
 	vip = lookup_vip(&pkt.key);
 	if (!vip)
 		return verdict(XLB_PASS_NOT_VIP);
+	pkt.now = coarse_now();
 
-	hash = xlb_flow_hash(&pkt.key, vip->flags & XLB_VIP_SRC_AFFINITY,
-			     cfg->hash_seed);
-	id = select_backend(&pkt, vip, hash, &reason);
+	pkt.src_only = !!(vip->flags & XLB_VIP_SRC_AFFINITY);
+	id = select_backend(&pkt, vip, &reason);
 	if (!id) {
 		if (reason == XLB_DROP_ALL_DOWN &&
 		    (vip->flags & XLB_VIP_PASS_ALL_DOWN))
@@ -524,11 +552,11 @@ int xlb_balancer(struct xdp_md *ctx)
 		frag_key(&pkt, &fk);
 		first.backend_id = id;
 		first.vip_id = vip->vip_id;
-		first.last_seen_ns = bpf_ktime_get_ns();
+		first.last_seen_ns = pkt.now;
 		bpf_map_update_elem(&frags, &fk, &first, BPF_ANY);
 		count_reason(XLB_FRAG_FIRST);
 	}
-	return forward(ctx, &pkt, cfg, vip->vip_id, id, hash);
+	return forward(ctx, &pkt, cfg, vip->vip_id, id);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

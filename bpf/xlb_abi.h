@@ -22,7 +22,8 @@
 #define XLB_MAX_TABLE_SIZE 1048573	/* largest prime below 2^20 */
 /* Slots probed after the hashed one when that backend is flagged down. */
 #define XLB_DOWN_PROBES 16
-/* A backend is hinted to the agent at most this often per CPU (ns). */
+/* A backend is hinted to the agent at most this often per CPU (ns, on
+ * the coarse clock: the gap may come out up to one tick short). */
 #define XLB_HINT_GAP_NS 10000000ULL
 /* last_seen in a flow entry is refreshed at most this often (ns). */
 #define XLB_FLOW_TOUCH_NS 1000000000ULL
@@ -100,7 +101,9 @@ _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key size");
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 vip_id;
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of a recent packet */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC of a recent packet, as the
+				 * coarse clock has it (up to one tick
+				 * behind: bpf_ktime_get_coarse_ns) */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
 
