@@ -11,9 +11,7 @@
 #include "lib/hash.h"
 #include "lib/maps.h"
 #include "lib/encap.h"
-
-#define AF_INET 2
-#define AF_INET6 10
+#include "lib/nexthop.h"
 
 /* parse_packet's answer when the packet may belong to a VIP. */
 #define XLB_CANDIDATE XLB_REASON_MAX
@@ -407,13 +405,12 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 					    struct packet *pkt,
 					    const struct xlb_config *cfg,
 					    const struct xlb_backend *be,
-					    __u32 *egress)
+					    __u32 be_id, __u32 *egress)
 {
-	struct bpf_fib_lookup fib = {};
 	struct outer_hdr o = {};
+	struct nh_answer nh;
 	struct l2_saved l2;
 	__u32 overhead, mtu;
-	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
 	int rc = -1;
 
 	if (l2_save(ctx, &l2, pkt->l2_len))
@@ -432,46 +429,30 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 	overhead = be->family == XLB_FAMILY_V4 ? XLB_IPIP_OVERHEAD
 					       : XLB_IP6IP6_OVERHEAD;
 
-	if (!(cfg->flags & XLB_CFG_NO_FIB)) {
-		fib.ifindex = ctx->ingress_ifindex;
-		fib.tot_len = pkt->ip_len + overhead;
-		if (be->family == XLB_FAMILY_V4) {
-			fib.family = AF_INET;
-			fib.ipv4_src = o.src.v4;
-			fib.ipv4_dst = o.dst.v4;
-		} else {
-			fib.family = AF_INET6;
-			__builtin_memcpy(fib.ipv6_src, o.src.v6, 16);
-			__builtin_memcpy(fib.ipv6_dst, o.dst.v6, 16);
-		}
-		rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	}
+	if (!(cfg->flags & XLB_CFG_NO_FIB))
+		rc = nexthop_lookup(ctx, be_id, be, &o.src,
+				    pkt->ip_len + overhead, pkt->now, &nh);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return too_big(ctx, pkt, &l2, fib.mtu_result, overhead);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		*egress = fib.ifindex;
-		__builtin_memcpy(dmac, fib.dmac, ETH_ALEN);
-		__builtin_memcpy(smac, fib.smac, ETH_ALEN);
-	} else {
+		return too_big(ctx, pkt, &l2, nh.mtu, overhead);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* No FIB answer: the configured gateway, if any. */
 		if (mac_is_zero(cfg->gw_mac))
 			return XLB_DROP_NO_ROUTE;
 		mtu = cfg->mtu ? cfg->mtu : 1500;
 		if (pkt->ip_len + overhead > mtu)
 			return too_big(ctx, pkt, &l2, mtu, overhead);
-		*egress = cfg->gw_ifindex ? cfg->gw_ifindex
-					  : ctx->ingress_ifindex;
-		__builtin_memcpy(dmac, cfg->gw_mac, ETH_ALEN);
+		nh.ifindex = cfg->gw_ifindex ? cfg->gw_ifindex
+					     : ctx->ingress_ifindex;
+		__builtin_memcpy(nh.dmac, cfg->gw_mac, ETH_ALEN);
 		/* our own MAC is the one the frame was sent to */
-		__builtin_memcpy(smac, l2.bytes, ETH_ALEN);
+		__builtin_memcpy(nh.smac, l2.bytes, ETH_ALEN);
 	}
 
-	if (encap_push(ctx, &l2, &o, dmac, smac))
+	if (encap_push(ctx, &l2, &o, nh.dmac, nh.smac))
 		return XLB_DROP_ENCAP;
-	if (*egress == ctx->ingress_ifindex)
+	*egress = nh.ifindex;
+	if (nh.ifindex == ctx->ingress_ifindex)
 		return XLB_FWD_TX;
-	if (!bpf_map_lookup_elem(&tx_ports, egress))
-		return XLB_DROP_NO_TX_PORT;
 	return XLB_FWD_REDIRECT;
 }
 
@@ -482,19 +463,27 @@ static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
 	__u64 bytes = ctx->data_end - ctx->data;
 	struct xlb_backend *be;
 	__u32 reason, egress = 0;
+	int action;
 
 	be = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!be || !be->family)
 		return verdict(XLB_DROP_ALL_DOWN);
-	reason = encap_and_send(ctx, pkt, cfg, be, &egress);
+	reason = encap_and_send(ctx, pkt, cfg, be, backend_id, &egress);
 	if (reason != XLB_FWD_TX && reason != XLB_FWD_REDIRECT)
 		return verdict(reason);
+	if (reason == XLB_FWD_REDIRECT) {
+		/* A device missing from tx_ports makes the helper answer
+		 * the action in its flags: no lookup of our own first. */
+		action = bpf_redirect_map(&tx_ports, egress, XDP_DROP);
+		if (action != XDP_REDIRECT)
+			return verdict(XLB_DROP_NO_TX_PORT);
+	}
 	count_bytes(&vip_stats, vip_id, bytes);
 	count_bytes(&backend_stats, backend_id, bytes);
 	if (reason == XLB_FWD_TX)
 		return verdict(reason);
 	count_reason(reason);
-	return bpf_redirect_map(&tx_ports, egress, 0);
+	return action;
 }
 
 /* A later fragment has no ports: it follows its datagram's first one. */

@@ -118,6 +118,26 @@ struct xlb_frag_key {
 };
 _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
 
+/* nexthops map value (per CPU, indexed by backend id): the FIB's answer
+ * for a backend, cached by the data path alone (userspace never writes it).
+ * Used for at most XLB_NEXTHOP_TTL_NS after the lookup that filled it. */
+struct xlb_nexthop {
+	union xlb_addr dst;	/* backend address it was looked up for */
+	__u64 expires_ns;	/* coarse clock; 0 = empty */
+	__u32 ingress;		/* ifindex the lookup was made from */
+	__u32 egress;		/* ifindex the FIB answered */
+	__u32 max_len;		/* longest outer packet the FIB accepted */
+	__u8 dmac[6];		/* next hop's MAC */
+	__u8 smac[6];		/* egress device's MAC */
+	__u8 family;		/* of dst */
+	__u8 pad[5];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_nexthop) == 56, "xlb_nexthop size");
+
+/* A cached next hop is asked of the FIB again after this long (ns): route
+ * and neighbour changes reach the data path within it (plus a tick). */
+#define XLB_NEXTHOP_TTL_NS 50000000ULL
+
 /* config map flags. */
 enum {
 	XLB_CFG_NO_FIB = 1 << 0,	/* skip bpf_fib_lookup, use gw_mac */

@@ -67,6 +67,14 @@ struct {
 	__type(value, struct xlb_config);
 } settings SEC(".maps");
 
+/* backend id -> its next hop from the FIB (per CPU, a cache: nexthop.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_nexthop);
+} nexthops SEC(".maps");
+
 /* ifindex -> device, for redirecting to an egress other than ingress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
