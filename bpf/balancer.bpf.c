@@ -499,6 +499,7 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 	if (!first)
 		return verdict(XLB_PASS_FRAG_UNTRACKED);
 	count_reason(XLB_FRAG_FOLLOWED);
+	pkt->now = coarse_now();	/* the next-hop cache's clock */
 	return forward(ctx, pkt, cfg, first->vip_id, first->backend_id);
 }
 
