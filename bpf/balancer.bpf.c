@@ -52,6 +52,18 @@ static __always_inline __u32 packet_hash(struct packet *pkt)
 	return pkt->hash;
 }
 
+/* The hash the outer header takes bits from, 0 when it takes none. Asked
+ * once per packet, in forward(): every test of pkt->hashed is a branch the
+ * verifier walks both ways. */
+static __always_inline __u32 outer_hash(struct packet *pkt,
+					const struct xlb_config *cfg,
+					const struct xlb_backend *be)
+{
+	if (be->family == XLB_FAMILY_V6 || cfg->src_hostbits)
+		return packet_hash(pkt);
+	return 0;
+}
+
 /* The clock the data path stamps flows with. The coarse one (CLOCK_MONOTONIC
  * as of the last tick, at most one tick behind) costs a few loads, where
  * bpf_ktime_get_ns reads the TSC: about 30 ns a packet on a VM. Nothing
@@ -357,18 +369,18 @@ static __always_inline void frag_key(const struct packet *pkt,
 
 /* Outer source: configured base, low bits from the flow hash. */
 static __always_inline void outer_source(const struct xlb_config *cfg,
-					 struct packet *pkt, __u8 family,
+					 __u8 family, __u32 hash,
 					 union xlb_addr *src)
 {
 	__u32 bits = cfg->src_hostbits > 16 ? 16 : cfg->src_hostbits;
-	__u32 low = bits ? packet_hash(pkt) & ((1U << bits) - 1) : 0;
+	__u32 mask = (1U << bits) - 1;
 
 	if (family == XLB_FAMILY_V4) {
-		src->v4 = cfg->src4 | bpf_htonl(low);
+		src->v4 = cfg->src4 | bpf_htonl(hash & mask);
 		return;
 	}
 	__builtin_memcpy(src->v6, cfg->src6, 16);
-	src->v6[3] |= bpf_htonl(low);
+	src->v6[3] |= bpf_htonl(hash & mask);
 }
 
 static __always_inline int mac_is_zero(const __u8 *mac)
@@ -405,7 +417,8 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 					    struct packet *pkt,
 					    const struct xlb_config *cfg,
 					    const struct xlb_backend *be,
-					    __u32 be_id, __u32 *egress)
+					    __u32 be_id, __u32 hash,
+					    __u32 *egress)
 {
 	struct outer_hdr o = {};
 	struct nh_answer nh;
@@ -422,10 +435,8 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 	o.inner_proto = pkt->key.family == XLB_FAMILY_V4 ? IPPROTO_IPIP
 							 : IPPROTO_IPV6;
 	o.tos = pkt->tos;
-	/* only an IPv6 outer header has a flow label */
-	if (be->family == XLB_FAMILY_V6)
-		o.flow_label = packet_hash(pkt);
-	outer_source(cfg, pkt, be->family, &o.src);
+	o.flow_label = hash;
+	outer_source(cfg, be->family, hash, &o.src);
 	overhead = be->family == XLB_FAMILY_V4 ? XLB_IPIP_OVERHEAD
 					       : XLB_IP6IP6_OVERHEAD;
 
@@ -468,7 +479,8 @@ static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
 	be = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!be || !be->family)
 		return verdict(XLB_DROP_ALL_DOWN);
-	reason = encap_and_send(ctx, pkt, cfg, be, backend_id, &egress);
+	reason = encap_and_send(ctx, pkt, cfg, be, backend_id,
+				outer_hash(pkt, cfg, be), &egress);
 	if (reason != XLB_FWD_TX && reason != XLB_FWD_REDIRECT)
 		return verdict(reason);
 	if (reason == XLB_FWD_REDIRECT) {
