@@ -61,6 +61,7 @@ struct bench_opts {
 	unsigned long established; /* flows behind the "1M" hit case */
 	long cpu; /* CPU the timed loops run on; -1 = last */
 	const char *only; /* run the cases whose name holds this (and the floor) */
+	const char *other; /* -x: another balancer object, run beside ours */
 };
 
 /* A frame and where its headers are, for rewriting the client. */
@@ -82,6 +83,9 @@ struct bench_case {
 	bool fresh_table; /* new, empty flow table every round */
 	bool vary; /* client from the flow index per call */
 	unsigned long next; /* next flow index */
+	unsigned long *nextp; /* &next, or the base case's for a twin */
+	struct bench_case *base; /* a twin (-x): the case it mirrors */
+	struct bpf_object *obj; /* a twin's program */
 	unsigned long cycle; /* flow indexes wrap here; 0 = never */
 	double *wall; /* ns per call, per round */
 	double *kern; /* kernel duration per run, per round */
@@ -117,7 +121,7 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-n CALLS] [-r ROUNDS] [-f FLOW_ENTRIES] "
-		"[-e ESTABLISHED] [-c CPU] [-o CASE]\n"
+		"[-e ESTABLISHED] [-c CPU] [-o CASE] [-x OBJ]\n"
 		"  -n  calls per case per round (default 1000000)\n"
 		"  -r  rounds (default 5)\n"
 		"  -f  flow table entries (default %u)\n"
@@ -125,7 +129,9 @@ static void usage(const char *prog)
 		"      (default: the flow table size)\n"
 		"  -c  CPU to run the timed loops on (default: the last one)\n"
 		"  -o  only the cases whose name contains this string (and\n"
-		"      the floor), e.g. for profiling one path\n",
+		"      the floor), e.g. for profiling one path\n"
+		"  -x  another build's balancer.bpf.o: every case runs with\n"
+		"      it too, on the same maps, interleaved (before/after)\n",
 		prog, XLB_DEFAULT_FLOW_ENTRIES);
 }
 
@@ -470,9 +476,9 @@ static int run_block(struct bench_case *c, unsigned long n)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {
 		if (c->vary) {
-			set_client(&c->frame, c->next);
-			if (++c->next == c->cycle)
-				c->next = 0;
+			set_client(&c->frame, *c->nextp);
+			if (++*c->nextp == c->cycle)
+				*c->nextp = 0;
 		}
 		topts.data_size_out = 0; /* libbpf wrote the last size */
 		if (bpf_prog_test_run_opts(c->prog_fd, &topts))
@@ -639,6 +645,10 @@ static void print_table(struct bench_case *cases, size_t ncases,
 		       o->flow_entries);
 	printf("; %u backends per VIP, Maglev table %u.\n", NR_BACKENDS,
 	       TABLE_SIZE);
+	if (o->other)
+		printf("Rows marked [-x]: the balancer of %s, run on the same "
+		       "maps as the row above it,\ninterleaved with it.\n",
+		       o->other);
 	printf("kernel.bpf_stats_enabled: %d at the start, %d at the end "
 	       "(1 adds two clock reads to every run, the floor's too).\n\n",
 	       t->stats_before, t->stats_after);
@@ -721,6 +731,52 @@ static void print_table(struct bench_case *cases, size_t ncases,
 	printf(".\n");
 }
 
+/* Loads another build's balancer on the maps of ours (by name; a map
+ * ours lacks is its own), for side-by-side figures. */
+static struct bpf_object *load_other(const char *file, int prog_fd,
+				     int *other_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[32];
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	obj = bpf_object__open_file(file, NULL);
+	if (!obj)
+		return NULL;
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		goto err;
+	bpf_object__for_each_map(map, obj) {
+		for (__u32 i = 0; i < info.nr_map_ids && i < 32; i++) {
+			struct bpf_map_info mi = {};
+			__u32 mlen = sizeof(mi);
+			int fd = bpf_map_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				continue;
+			err = bpf_obj_get_info_by_fd(fd, &mi, &mlen);
+			if (!err && !strcmp(mi.name, bpf_map__name(map)))
+				err = bpf_map__reuse_fd(map, fd);
+			close(fd);
+			if (err)
+				goto err;
+		}
+	}
+	prog = bpf_object__find_program_by_name(obj, "xlb_balancer");
+	if (!prog || bpf_object__load(obj))
+		goto err;
+	*other_fd = bpf_program__fd(prog);
+	return obj;
+err:
+	bpf_object__close(obj);
+	errno = EINVAL;
+	return NULL;
+}
+
 /* Every round runs every case, interleaved in blocks of BLOCK_CALLS: on
  * a shared machine the load changes from one second to the next, and this
  * way every case (the floor too) sees the same mix of it. */
@@ -748,6 +804,19 @@ static int measure(struct bench_case *cases, size_t ncases,
 				return -errno;
 			c->prog_fd = dataplane_prog_fd(c->dp);
 			c->next = 0;
+		}
+		for (size_t i = 0; i < ncases; i++) {
+			struct bench_case *c = &cases[i];
+
+			if (!c->base || !c->base->fresh_table ||
+			    !selected(c, i, o))
+				continue;
+			bpf_object__close(c->obj);
+			c->dp = c->base->dp;
+			c->obj = load_other(o->other, c->base->prog_fd,
+					    &c->prog_fd);
+			if (!c->obj)
+				return -errno;
 		}
 		for (unsigned long done = 0; done < o->calls;) {
 			unsigned long n = o->calls - done;
@@ -880,8 +949,9 @@ int main(int argc, char **argv)
 			       .cpu = -1};
 	struct xlb_bench_drop *drop = NULL;
 	struct balancers b = {};
-	struct bench_case cases[9] = {};
-	size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	struct bench_case base[9] = {}, cases[2 * 9] = {};
+	size_t nbase = sizeof(base) / sizeof(base[0]), ncases = 0;
+	static char twin_names[9][96];
 	struct table_info t = {.stats_before = read_bpf_stats()};
 	unsigned long val;
 	bool established_set = false;
@@ -889,7 +959,7 @@ int main(int argc, char **argv)
 	int opt, err = 0;
 	cpu_set_t cpus;
 
-	while ((opt = getopt(argc, argv, "n:r:f:e:c:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:e:c:o:x:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			err = parse_ulong(optarg, 1, FLOW_MAX, &o.calls);
@@ -911,6 +981,9 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			o.only = optarg;
+			break;
+		case 'x':
+			o.other = optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -1013,15 +1086,33 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
-	init_cases(cases, drop, &b, o.established, t.full, est_name,
+	init_cases(base, drop, &b, o.established, t.full, est_name,
 		   sizeof(est_name));
-	if (selected(&cases[8], 8, &o)) {
+	/* with -x, each case's twin right after it, on the same maps */
+	for (size_t i = 0; i < nbase; i++) {
+		struct bench_case *tw;
+
+		cases[ncases++] = base[i];
+		if (!o.other || !i)
+			continue;
+		tw = &cases[ncases++];
+		*tw = base[i];
+		tw->base = &cases[ncases - 2];
+		tw->fresh_table = false;
+		snprintf(twin_names[i], sizeof(twin_names[i]), "%s [-x]",
+			 base[i].name);
+		tw->name = twin_names[i];
+	}
+	for (size_t i = 0; i < ncases; i++)
+		cases[i].nextp = cases[i].base ? &cases[i].base->next
+					       : &cases[i].next;
+	if (selected(&base[8], 8, &o)) {
 		fprintf(stderr, "establishing %lu flows...\n", o.established);
 		err = prefill(b.est, 0, o.established, &cpus, true);
 		if (err)
 			goto out;
 	}
-	if (selected(&cases[7], 7, &o)) {
+	if (selected(&base[7], 7, &o)) {
 		fprintf(stderr, "filling a table with %lu flows...\n", t.full);
 		err = prefill(b.full, 0, t.full, &cpus, false);
 		if (err)
@@ -1036,18 +1127,30 @@ int main(int argc, char **argv)
 			err = -ENOMEM;
 			goto out;
 		}
-		if (c->dp)
+		if (c->dp && !c->base)
 			c->prog_fd = dataplane_prog_fd(c->dp);
+		if (c->base && !c->base->fresh_table && selected(c, i, &o)) {
+			c->obj = load_other(o.other, c->base->prog_fd,
+					    &c->prog_fd);
+			if (!c->obj) {
+				err = -errno;
+				fprintf(stderr, "-x %s: cannot load it on our "
+						"maps\n",
+					o.other);
+				goto out;
+			}
+		}
 		/* warm up, establish the hit flows, check the output */
-		if (!c->fresh_table && selected(c, i, &o)) {
+		if (!c->fresh_table && !(c->base && c->base->fresh_table) &&
+		    selected(c, i, &o)) {
 			if (c->vary)
-				set_client(&c->frame, c->next);
+				set_client(&c->frame, *c->nextp);
 			err = check_once(c);
 			if (err)
 				goto out;
 			/* that client is known now: misses go on from the next */
 			if (c->vary && c->reason == XLB_FLOW_MISS)
-				c->next++;
+				++*c->nextp;
 		}
 	}
 
@@ -1066,6 +1169,7 @@ out:
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].fresh_table)
 			dataplane_close(cases[i].dp);
+		bpf_object__close(cases[i].obj);
 		free(cases[i].wall);
 		free(cases[i].kern);
 	}
