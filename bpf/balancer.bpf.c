@@ -474,7 +474,7 @@ static __always_inline int forward(struct xdp_md *ctx, struct packet *pkt,
 	__u64 bytes = ctx->data_end - ctx->data;
 	struct xlb_backend *be;
 	__u32 reason, egress = 0;
-	int action;
+	int action = XDP_REDIRECT;
 
 	be = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!be || !be->family)
@@ -518,8 +518,6 @@ static __always_inline int forward_later_fragment(struct xdp_md *ctx,
 SEC("xdp")
 int xlb_balancer(struct xdp_md *ctx)
 {
-	struct xlb_frag_key fk = {};
-	struct xlb_flow first = {};
 	struct xlb_config *cfg;
 	struct xlb_vip_info *vip;
 	struct packet pkt = {};
@@ -551,6 +549,10 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (pkt.kind == PKT_ICMP_ERROR)
 		count_reason(XLB_ICMP_TO_FLOW);
 	if (pkt.kind == PKT_FRAG_FIRST) {
+		/* only here: not zeroed for every packet */
+		struct xlb_frag_key fk = {};
+		struct xlb_flow first = {};
+
 		frag_key(&pkt, &fk);
 		first.backend_id = id;
 		first.vip_id = vip->vip_id;

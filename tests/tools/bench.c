@@ -105,6 +105,7 @@ struct table_info {
 	unsigned long full;	/* flows in the full table beforehand */
 	int stats_before;	/* kernel.bpf_stats_enabled at the start */
 	int stats_after;	/* ... and at the end */
+	unsigned long long memlock; /* the flow table's memory, bytes */
 };
 
 static const struct xlb_config bench_config = {
@@ -512,10 +513,28 @@ static int run_block(struct bench_case *c, unsigned long n)
 	return 0;
 }
 
+/* The kernel's memlock figure for a map fd (its memory), from fdinfo. */
+static unsigned long long map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* Whether the loaded program's flow table keeps per-CPU LRU lists
  * (BPF_F_NO_COMMON_LRU): then a CPU can hold only its share of the
- * entries. */
-static bool flows_percpu_lru(int prog_fd)
+ * entries. Its memory in *memlock. */
+static bool flows_percpu_lru(int prog_fd, unsigned long long *memlock)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), ids[32];
@@ -533,8 +552,10 @@ static bool flows_percpu_lru(int prog_fd)
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
-		    !strcmp(mi.name, "flows"))
+		    !strcmp(mi.name, "flows")) {
 			percpu = mi.map_flags & BPF_F_NO_COMMON_LRU;
+			*memlock = map_memlock(fd);
+		}
 		close(fd);
 	}
 	return percpu;
@@ -645,6 +666,10 @@ static void print_table(struct bench_case *cases, size_t ncases,
 		       o->flow_entries);
 	printf("; %u backends per VIP, Maglev table %u.\n", NR_BACKENDS,
 	       TABLE_SIZE);
+	if (t->memlock)
+		printf("Flow table memory (the kernel's memlock for the map, "
+		       "preallocated): %.1f MB, %.1f MB per million flows.\n",
+		       t->memlock / 1e6, t->memlock / 1e6 * 1e6 / o->flow_entries);
 	if (o->other)
 		printf("Rows marked [-x]: the balancer of %s, run on the same "
 		       "maps as the row above it,\ninterleaved with it.\n",
@@ -1071,7 +1096,7 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
-	t.percpu = flows_percpu_lru(dataplane_prog_fd(b.dp));
+	t.percpu = flows_percpu_lru(dataplane_prog_fd(b.dp), &t.memlock);
 	if (t.percpu) {
 		/* The kernel gives each possible CPU's list this many. */
 		t.share = (o.flow_entries + t.possible - 1) / t.possible;
