@@ -60,7 +60,8 @@ struct bench_opts {
 	unsigned long flow_entries;
 	unsigned long established; /* flows behind the "1M" hit case */
 	long cpu; /* CPU the timed loops run on; -1 = last */
-	const char *only; /* run the cases whose name holds this (and the floor) */
+	const char
+		*only; /* run the cases whose name holds this (and the floor) */
 	const char *other; /* -x: another balancer object, run beside ours */
 };
 
@@ -98,13 +99,13 @@ struct bench_case {
 
 /* The flow tables the cases run on. */
 struct table_info {
-	bool percpu;		/* per-CPU LRU lists (BPF_F_NO_COMMON_LRU) */
-	unsigned long share;	/* entries one CPU can hold */
-	int possible;		/* possible CPUs */
+	bool percpu; /* per-CPU LRU lists (BPF_F_NO_COMMON_LRU) */
+	unsigned long share; /* entries one CPU can hold */
+	int possible; /* possible CPUs */
 	unsigned long est_entries; /* table size of the hit-over-N case */
-	unsigned long full;	/* flows in the full table beforehand */
-	int stats_before;	/* kernel.bpf_stats_enabled at the start */
-	int stats_after;	/* ... and at the end */
+	unsigned long full; /* flows in the full table beforehand */
+	int stats_before; /* kernel.bpf_stats_enabled at the start */
+	int stats_after; /* ... and at the end */
 	unsigned long long memlock; /* the flow table's memory, bytes */
 };
 
@@ -488,7 +489,8 @@ static int run_block(struct bench_case *c, unsigned long n)
 		wrong += topts.retval != c->retval;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	c->wall_sum += (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+	c->wall_sum +=
+		(t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
 	c->kern_sum += kern;
 
 	if (wrong) {
@@ -597,8 +599,7 @@ static int prefill(struct dataplane *dp, unsigned long first, unsigned long n,
 	}
 	err = dataplane_read_reasons(dp, after);
 	if (!err)
-		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS,
-					    0);
+		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS, 0);
 	if (err)
 		return err;
 	for (size_t i = 0; i < 1 + 2 * NR_BACKENDS; i++)
@@ -641,8 +642,7 @@ static bool selected(const struct bench_case *c, size_t i,
 }
 
 static void print_table(struct bench_case *cases, size_t ncases,
-			const struct bench_opts *o,
-			const struct table_info *t)
+			const struct bench_opts *o, const struct table_info *t)
 {
 	unsigned long rounds = o->rounds;
 	double *wr = calloc(rounds, sizeof(double));
@@ -669,7 +669,8 @@ static void print_table(struct bench_case *cases, size_t ncases,
 	if (t->memlock)
 		printf("Flow table memory (the kernel's memlock for the map, "
 		       "preallocated): %.1f MB, %.1f MB per million flows.\n",
-		       t->memlock / 1e6, t->memlock / 1e6 * 1e6 / o->flow_entries);
+		       t->memlock / 1e6,
+		       t->memlock / 1e6 * 1e6 / o->flow_entries);
 	if (o->other)
 		printf("Rows marked [-x]: the balancer of %s, run on the same "
 		       "maps as the row above it,\ninterleaved with it.\n",
@@ -796,7 +797,7 @@ static struct bpf_object *load_other(const char *file, int prog_fd,
 	info.map_ids = (__u64)(unsigned long)ids;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		goto err;
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map (map, obj) {
 		for (__u32 i = 0; i < info.nr_map_ids && i < 32; i++) {
 			struct bpf_map_info mi = {};
 			__u32 mlen = sizeof(mi);
@@ -834,8 +835,9 @@ static int measure(struct bench_case *cases, size_t ncases,
 
 	if (err)
 		return err;
-	fprintf(stderr, "%zu cases x %lu rounds x %lu calls on CPU %ld, "
-			"interleaved by %lu...\n",
+	fprintf(stderr,
+		"%zu cases x %lu rounds x %lu calls on CPU %ld, "
+		"interleaved by %lu...\n",
 		ncases, o->rounds, o->calls, o->cpu, BLOCK_CALLS);
 	for (unsigned long r = 0; r < o->rounds; r++) {
 		for (size_t i = 0; i < ncases; i++) {
@@ -896,10 +898,10 @@ static int measure(struct bench_case *cases, size_t ncases,
 
 /* The balancers the cases run on. */
 struct balancers {
-	struct dataplane *dp;	/* NO_FIB, small flow set */
-	struct dataplane *fib;	/* next hops from the FIB */
-	struct dataplane *est;	/* N established flows */
-	struct dataplane *full;	/* a full table */
+	struct dataplane *dp; /* NO_FIB, small flow set */
+	struct dataplane *fib; /* next hops from the FIB */
+	struct dataplane *est; /* N established flows */
+	struct dataplane *full; /* a full table */
 };
 
 /* The cases in table order; the floor first, the ratios divide by it. */
@@ -932,17 +934,17 @@ static void init_cases(struct bench_case *cases, struct xlb_bench_drop *drop,
 				       .reason = XLB_FLOW_HIT};
 	build_frame(&cases[3].frame, "2001:db8:c::1", "2001:db8:a::10",
 		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
-	cases[4] = (struct bench_case){
-		.name = "flow hit, IPv4 TCP, FIB next hop",
-		.dp = b->fib,
-		.retval = XDP_REDIRECT,
-		.reason = XLB_FLOW_HIT};
+	cases[4] =
+		(struct bench_case){.name = "flow hit, IPv4 TCP, FIB next hop",
+				    .dp = b->fib,
+				    .retval = XDP_REDIRECT,
+				    .reason = XLB_FLOW_HIT};
 	cases[4].frame = cases[2].frame;
-	cases[5] = (struct bench_case){
-		.name = "flow hit, IPv6 TCP, FIB next hop",
-		.dp = b->fib,
-		.retval = XDP_REDIRECT,
-		.reason = XLB_FLOW_HIT};
+	cases[5] =
+		(struct bench_case){.name = "flow hit, IPv6 TCP, FIB next hop",
+				    .dp = b->fib,
+				    .retval = XDP_REDIRECT,
+				    .reason = XLB_FLOW_HIT};
 	cases[5].frame = cases[3].frame;
 	cases[6] = (struct bench_case){
 		.name = "miss (new flow), IPv4 TCP, table filling",
@@ -1075,8 +1077,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.flow_entries > FLOW_MAX / 2) {
-		fprintf(stderr, "-f %lu: at most %lu (the full-table case needs "
-				"as many new clients again)\n",
+		fprintf(stderr,
+			"-f %lu: at most %lu (the full-table case needs "
+			"as many new clients again)\n",
 			o.flow_entries, FLOW_MAX / 2);
 		return 1;
 	}
@@ -1118,9 +1121,8 @@ int main(int argc, char **argv)
 		 * time, evicting to do so when the table is nearly full:
 		 * room for those, so that all N stay. */
 		t.share = o.flow_entries;
-		t.est_entries = o.established > o.flow_entries
-					? o.established
-					: o.flow_entries;
+		t.est_entries = o.established > o.flow_entries ? o.established
+							       : o.flow_entries;
 		if (t.est_entries < o.established + 256UL * t.possible)
 			t.est_entries = o.established + 256UL * t.possible;
 	}
@@ -1150,8 +1152,8 @@ int main(int argc, char **argv)
 		tw->name = twin_names[i];
 	}
 	for (size_t i = 0; i < ncases; i++)
-		cases[i].nextp = cases[i].base ? &cases[i].base->next
-					       : &cases[i].next;
+		cases[i].nextp =
+			cases[i].base ? &cases[i].base->next : &cases[i].next;
 	if (selected(&base[8], 8, &o)) {
 		fprintf(stderr, "establishing %lu flows...\n", o.established);
 		err = prefill(b.est, 0, o.established, &cpus, true);
@@ -1180,8 +1182,9 @@ int main(int argc, char **argv)
 					    &c->prog_fd);
 			if (!c->obj) {
 				err = -errno;
-				fprintf(stderr, "-x %s: cannot load it on our "
-						"maps\n",
+				fprintf(stderr,
+					"-x %s: cannot load it on our "
+					"maps\n",
 					o.other);
 				goto out;
 			}
@@ -1194,7 +1197,8 @@ int main(int argc, char **argv)
 			err = check_once(c);
 			if (err)
 				goto out;
-			/* that client is known now: misses go on from the next */
+			/* that client is known now: misses go on from the next
+			 */
 			if (c->vary && c->reason == XLB_FLOW_MISS)
 				++*c->nextp;
 		}
