@@ -3,10 +3,20 @@
 # Data-path benchmark: runs xlb-bench, prints its table and keeps it in
 # docs/bench.md with the date, kernel and CPU it was measured on.
 # Usage: tests/bench/run.sh BUILD [xlb-bench options, e.g. -n 100000 -r 3]
+# XLB_BENCH_BASE=DIR (the build directory of another checkout, e.g. the
+# main branch's) adds that build's balancer beside ours, in the same runs:
+# xlb-bench -x DIR/balancer.bpf.o, and a third path in the veth bench;
+# XLB_BENCH_BASE_NAME says what it is in docs/bench.md.
 set -euo pipefail
 BUILD=${1:-build}
 shift || true
 cd "$(dirname "$0")/../.." || exit 1
+BASE=${XLB_BENCH_BASE:-}
+if [ -n "$BASE" ]; then
+	BASE=$(realpath "$BASE")
+	set -- "$@" -x "$BASE/balancer.bpf.o"
+	export XLB_BASE_TESTLOAD="$BASE/tests/xlb-testload"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make bench needs root (BPF programs, a network namespace)" >&2
@@ -26,6 +36,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	echo "- kernel: $(uname -r) ($(uname -m))"
 	echo "- CPU: ${cpu:-unknown}, $(nproc) online"
 	echo "- command: xlb-bench${*:+ $*}"
+	if [ -n "$BASE" ]; then
+		echo "- before/after: rows marked [-x] and the veth path marked"
+		echo "  \"before\" are ${XLB_BENCH_BASE_NAME:-the build in $BASE},"
+		echo "  measured in the same runs (XLB_BENCH_BASE)"
+	fi
 	echo
 	echo "## Data path: ns per packet (BPF_PROG_TEST_RUN)"
 	echo
