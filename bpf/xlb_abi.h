@@ -22,7 +22,8 @@
 #define XLB_MAX_TABLE_SIZE 1048573	/* largest prime below 2^20 */
 /* Slots probed after the hashed one when that backend is flagged down. */
 #define XLB_DOWN_PROBES 16
-/* A backend is hinted to the agent at most this often per CPU (ns). */
+/* A backend is hinted to the agent at most this often per CPU (ns, on
+ * the coarse clock: the gap may come out up to one tick short). */
 #define XLB_HINT_GAP_NS 10000000ULL
 /* last_seen in a flow entry is refreshed at most this often (ns). */
 #define XLB_FLOW_TOUCH_NS 1000000000ULL
@@ -112,7 +113,9 @@ struct xlb_flow {
 	__u16 vip_id;
 	__u8 flags;		/* XLB_FLOW_F_* */
 	__u8 pad;		/* zero */
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of a recent packet */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC of a recent packet, as the
+				 * coarse clock has it (up to one tick
+				 * behind: bpf_ktime_get_coarse_ns) */
 };
 _Static_assert(sizeof(struct xlb_flow) == 16, "xlb_flow size");
 _Static_assert(XLB_MAX_VIPS <= 65536, "vip_id fits xlb_flow.vip_id");
@@ -143,6 +146,26 @@ struct xlb_frag_key {
 	__u16 pad;		/* zero */
 };
 _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key size");
+
+/* nexthops map value (per CPU, indexed by backend id): the FIB's answer
+ * for a backend, cached by the data path alone (userspace never writes it).
+ * Used for at most XLB_NEXTHOP_TTL_NS after the lookup that filled it. */
+struct xlb_nexthop {
+	union xlb_addr dst;	/* backend address it was looked up for */
+	__u64 expires_ns;	/* coarse clock; 0 = empty */
+	__u32 ingress;		/* ifindex the lookup was made from */
+	__u32 egress;		/* ifindex the FIB answered */
+	__u32 max_len;		/* longest outer packet the FIB accepted */
+	__u8 dmac[6];		/* next hop's MAC */
+	__u8 smac[6];		/* egress device's MAC */
+	__u8 family;		/* of dst */
+	__u8 pad[5];		/* zero */
+};
+_Static_assert(sizeof(struct xlb_nexthop) == 56, "xlb_nexthop size");
+
+/* A cached next hop is asked of the FIB again after this long (ns): route
+ * and neighbour changes reach the data path within it (plus a tick). */
+#define XLB_NEXTHOP_TTL_NS 50000000ULL
 
 /* config map flags. */
 enum {

@@ -65,8 +65,14 @@ const char *xlb_reason_name(unsigned int reason)
 	return reason_names[reason];
 }
 
-/* The kernel adds BPF_F_RDONLY_PROG to devmaps it creates; libbpf only
- * reuses a pinned map whose flags equal the object's, so take it over. */
+/* Flags a pinned map may differ in from the object's and still be
+ * reused: libbpf only reuses a pinned map whose flags equal the object's,
+ * so take these over. The kernel adds BPF_F_RDONLY_PROG to devmaps it
+ * creates; a flow table pinned by an xlb that used per-CPU LRU lists keeps
+ * them (the program works with either, and keeping the map keeps the
+ * flows across the upgrade). */
+#define ADOPTABLE_FLAGS (BPF_F_RDONLY_PROG | BPF_F_NO_COMMON_LRU)
+
 static void adopt_kernel_flags(struct bpf_map *map, const char *path)
 {
 	struct bpf_map_info info = {};
@@ -76,7 +82,9 @@ static void adopt_kernel_flags(struct bpf_map *map, const char *path)
 	if (fd < 0)
 		return;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-	    (info.map_flags & ~BPF_F_RDONLY_PROG) == bpf_map__map_flags(map))
+	    info.type == bpf_map__type(map) &&
+	    (info.map_flags & ~ADOPTABLE_FLAGS) ==
+		    (bpf_map__map_flags(map) & ~ADOPTABLE_FLAGS))
 		bpf_map__set_map_flags(map, info.map_flags);
 	close(fd);
 }

@@ -41,14 +41,16 @@ struct {
 	__type(value, struct xlb_backend);
 } backends SEC(".maps");
 
-/* Connection table: 5-tuple -> backend. Sized at load time. Per-CPU LRU
- * lists: RSS keeps a flow on one CPU, and the lists then never contend. */
+/* Connection table: 5-tuple -> backend. Sized at load time. One LRU for
+ * all CPUs: per-CPU lists (BPF_F_NO_COMMON_LRU) give each possible CPU a
+ * fixed 1/N of the entries, so an uneven RSS spread or CPUs that are
+ * possible but offline shrink the table; and measured side by side a miss
+ * cost no less with them, even with two CPUs inserting at once. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_DEFAULT_FLOW_ENTRIES);
 	__type(key, struct xlb_flow_key);
 	__type(value, struct xlb_flow);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 } flows SEC(".maps");
 
 /* backend id -> its active flows (struct xlb_backend_flows): shared, not
@@ -78,6 +80,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_config);
 } settings SEC(".maps");
+
+/* backend id -> its next hop from the FIB (per CPU, a cache: nexthop.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_nexthop);
+} nexthops SEC(".maps");
 
 /* ifindex -> device, for redirecting to an egress other than ingress. */
 struct {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -2086,6 +2087,92 @@ static void ex_fib_fits(const struct pkt *in, struct pkt *out)
 	ex_fib(in, out, EXACT, &f_exact);
 }
 
+static bool sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc)
+		printf("    `%s` failed (%d)\n", cmd, rc);
+	return rc == 0;
+}
+
+/* The next-hop cache (bpf/lib/nexthop.h). A setup runs the flow once so
+ * the CPU (the test is pinned to one) holds the FIB's answer. */
+static bool prime_verdict(void (*input)(struct pkt *p), __u32 verdict)
+{
+	static struct pkt in;
+	static __u8 out[PKT_MAX];
+	__u32 len, ret;
+
+	input(&in);
+	if (!run_prog(dataplane_prog_fd(dp), &in, out, &len, &ret))
+		return false;
+	return ASSERT_EQ(ret, verdict, "priming packet verdict");
+}
+
+/* The MAC a moved neighbour takes. */
+static void moved_mac(__u32 id, __u8 *mac)
+{
+	neigh_mac(id, mac);
+	mac[4] = 0x02;
+}
+
+static bool set_neigh(__u32 id, const __u8 *mac)
+{
+	char cmd[160], a[INET_ADDRSTRLEN];
+	union xlb_addr ba;
+
+	be_addr(id, XLB_FAMILY_V4, &ba);
+	inet_ntop(AF_INET, &ba, a, sizeof(a));
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace %s dev xlbt0 nud permanent "
+		 "lladdr %02x:%02x:%02x:%02x:%02x:%02x",
+		 a, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return sh(cmd);
+}
+
+/* The backend's neighbour entry changes after its next hop was cached:
+ * once the cache's time is up (plus two ticks), packets go to the new
+ * MAC. */
+static bool su_fib_moved(void)
+{
+	__u32 be = model_backend(V4_TCP, &f4_tcp);
+	__u8 mac[6];
+
+	moved_mac(be, mac);
+	if (!su_fib() || !prime_verdict(in_v4_tcp, XDP_REDIRECT) ||
+	    !set_neigh(be, mac))
+		return false;
+	usleep(XLB_NEXTHOP_TTL_NS / 1000 + 20000);
+	return true;
+}
+
+static void ex_fib_moved(const struct pkt *in, struct pkt *out)
+{
+	__u32 be = model_backend(V4_TCP, &f4_tcp);
+	__u8 dmac[6];
+
+	moved_mac(be, dmac);
+	expect_encap_via(in, out, V4_TCP, be, vip_hash(V4_TCP, &f4_tcp), dmac,
+			 mac_out);
+}
+
+static bool chk_neigh_back(void)
+{
+	__u32 be = model_backend(V4_TCP, &f4_tcp);
+	__u8 mac[6];
+
+	neigh_mac(be, mac);
+	return ASSERT_TRUE(set_neigh(be, mac), "neighbour entry restored");
+}
+
+/* A packet that fits is sent (and its next hop cached); a longer one on
+ * the same flow is still checked against the route MTU. */
+static bool su_fib_fits_cached(void)
+{
+	return su_fib() && prime_verdict(in_fib_fits, XDP_REDIRECT);
+}
+
 static void in_frag4_middle(struct pkt *p)
 {
 	frag4_later(p, 0x4242);
@@ -2439,6 +2526,12 @@ static const struct test_case cases[] = {
 	CASE("fib: route MTU 1400, a packet that fits is sent", su_fib,
 	     in_fib_fits, XDP_REDIRECT, ex_fib_fits, NULL,
 	     { XLB_FLOW_MISS, 1 }, { XLB_FWD_REDIRECT, 1 }),
+	CASE("fib: next hop cached, then a longer packet: still too big",
+	     su_fib_fits_cached, in_fib_big, XDP_TX, ex_fib_big, NULL,
+	     { XLB_FLOW_HIT, 1 }, { XLB_ICMP_TOO_BIG_SENT, 1 }),
+	CASE("fib: cached next hop, neighbour moved: followed within the TTL",
+	     su_fib_moved, in_v4_tcp, XDP_REDIRECT, ex_fib_moved,
+	     chk_neigh_back, { XLB_FLOW_HIT, 1 }, { XLB_FWD_REDIRECT, 1 }),
 
 	/* decap on a backend */
 	DECAP("decap IPIP: inner ipv4 to the stack", in_dc_ipip, XDP_PASS,
@@ -2582,15 +2675,6 @@ static bool run_case(const struct test_case *tc)
 	return ok;
 }
 
-static bool sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		printf("    `%s` failed (%d)\n", cmd, rc);
-	return rc == 0;
-}
-
 /* Devices, routes and neighbours in our own namespace, for the cases
  * that redirect or ask the FIB. */
 static bool setup_netns(void)
@@ -2640,6 +2724,18 @@ static bool setup_netns(void)
 	return ok;
 }
 
+static int pin_here(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* packet_test [WORD]: runs every case, or those whose name holds WORD. */
 int main(int argc, char **argv)
 {
@@ -2653,6 +2749,13 @@ int main(int argc, char **argv)
 	if (unshare(CLONE_NEWNET)) {
 		printf("unshare(CLONE_NEWNET): %s (needs root)\n",
 		       strerror(errno));
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	/* One CPU throughout: a per-CPU cache filled by a setup step is the
+	 * one the case then reads. */
+	if (pin_here()) {
+		printf("sched_setaffinity: %s\n", strerror(errno));
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}

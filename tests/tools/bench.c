@@ -29,6 +29,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <net/if.h>
 
 #include "bench/drop.skel.h"
 #include "addr.h"
@@ -42,6 +43,8 @@
 #define NR_BACKENDS 10 /* per VIP: ids 1..10 (IPv4), 11..20 (IPv6) */
 #define VIP_PORT 80
 #define FRAME_MAX 128
+/* Cases interleave in blocks of this many calls (see measure()). */
+#define BLOCK_CALLS 10000UL
 #define MIN_FRAME 60 /* Ethernet minimum, without the FCS */
 #define TCP_SYN 0x02
 #define TCP_ACK 0x10
@@ -57,6 +60,9 @@ struct bench_opts {
 	unsigned long flow_entries;
 	unsigned long established; /* flows behind the "1M" hit case */
 	long cpu; /* CPU the timed loops run on; -1 = last */
+	const char
+		*only; /* run the cases whose name holds this (and the floor) */
+	const char *other; /* -x: another balancer object, run beside ours */
 };
 
 /* A frame and where its headers are, for rewriting the client. */
@@ -78,9 +84,29 @@ struct bench_case {
 	bool fresh_table; /* new, empty flow table every round */
 	bool vary; /* client from the flow index per call */
 	unsigned long next; /* next flow index */
+	unsigned long *nextp; /* &next, or the base case's for a twin */
+	struct bench_case *base; /* a twin (-x): the case it mirrors */
+	struct bpf_object *obj; /* a twin's program */
 	unsigned long cycle; /* flow indexes wrap here; 0 = never */
 	double *wall; /* ns per call, per round */
 	double *kern; /* kernel duration per run, per round */
+	double wall_sum; /* this round so far, ns */
+	double kern_sum;
+	double ratio, ratio_min, ratio_max; /* kernel / floor, per round */
+	double wratio; /* wall / floor, median of rounds */
+	double diff; /* kernel - floor, median of rounds */
+};
+
+/* The flow tables the cases run on. */
+struct table_info {
+	bool percpu; /* per-CPU LRU lists (BPF_F_NO_COMMON_LRU) */
+	unsigned long share; /* entries one CPU can hold */
+	int possible; /* possible CPUs */
+	unsigned long est_entries; /* table size of the hit-over-N case */
+	unsigned long full; /* flows in the full table beforehand */
+	int stats_before; /* kernel.bpf_stats_enabled at the start */
+	int stats_after; /* ... and at the end */
+	unsigned long long memlock; /* the flow table's memory, bytes */
 };
 
 static const struct xlb_config bench_config = {
@@ -97,13 +123,17 @@ static void usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [-n CALLS] [-r ROUNDS] [-f FLOW_ENTRIES] "
-		"[-e ESTABLISHED] [-c CPU]\n"
+		"[-e ESTABLISHED] [-c CPU] [-o CASE] [-x OBJ]\n"
 		"  -n  calls per case per round (default 1000000)\n"
 		"  -r  rounds (default 5)\n"
 		"  -f  flow table entries (default %u)\n"
 		"  -e  established flows for the full-table hit case\n"
 		"      (default: the flow table size)\n"
-		"  -c  CPU to run the timed loops on (default: the last one)\n",
+		"  -c  CPU to run the timed loops on (default: the last one)\n"
+		"  -o  only the cases whose name contains this string (and\n"
+		"      the floor), e.g. for profiling one path\n"
+		"  -x  another build's balancer.bpf.o: every case runs with\n"
+		"      it too, on the same maps, interleaved (before/after)\n",
 		prog, XLB_DEFAULT_FLOW_ENTRIES);
 }
 
@@ -287,12 +317,55 @@ static int add_vip(struct dataplane *dp, __u32 vip_id, const char *vip,
 	return err;
 }
 
-/* A loaded balancer with the benchmark's configuration. */
-static struct dataplane *open_balancer(const struct bench_opts *o)
+/* The bench's own namespace: a veth with the backends behind it, for
+ * the cases that ask the FIB for the next hop (as deployed: the agent
+ * never sets XLB_CFG_NO_FIB). */
+#define FIB_DEV "xlbb0"
+
+static int run_cmd(const char *cmd)
 {
-	struct dataplane_opts dopts = {.flow_entries = o->flow_entries};
+	int rc = system(cmd);
+
+	if (rc)
+		fprintf(stderr, "`%s` failed (%d)\n", cmd, rc);
+	return rc ? -EIO : 0;
+}
+
+static int setup_fib(void)
+{
+	char cmd[256];
+	int err = 0;
+
+	err |= run_cmd("ip link set lo up");
+	err |= run_cmd("ip link add " FIB_DEV " type veth peer name " FIB_DEV
+		       "p");
+	err |= run_cmd("ip link set " FIB_DEV " up && ip link set " FIB_DEV
+		       "p up");
+	err |= run_cmd("ip addr add 192.0.2.254/24 dev " FIB_DEV);
+	err |= run_cmd("ip -6 addr add 2001:db8:b::fe/64 dev " FIB_DEV
+		       " nodad");
+	err |= run_cmd("sysctl -qw net.ipv4.conf.all.forwarding=1 "
+		       "net.ipv6.conf.all.forwarding=1");
+	for (unsigned int i = 1; i <= NR_BACKENDS && !err; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip neigh replace 192.0.2.%u dev " FIB_DEV
+			 " nud permanent lladdr 02:00:00:00:01:%02x && "
+			 "ip neigh replace 2001:db8:b::%u dev " FIB_DEV
+			 " nud permanent lladdr 02:00:00:00:02:%02x",
+			 i, i, i, i);
+		err |= run_cmd(cmd);
+	}
+	return err ? -EIO : 0;
+}
+
+/* A loaded balancer with the benchmark's configuration and a flow table
+ * of the given size; fib: next hops from the FIB, redirected to FIB_DEV. */
+static struct dataplane *open_balancer(unsigned long entries, bool fib)
+{
+	struct dataplane_opts dopts = {.flow_entries = entries};
+	struct xlb_config cfg = bench_config;
 	struct dataplane *dp;
-	__u32 *table;
+	__u32 *table, ifindex;
 	int err;
 
 	table = calloc(TABLE_SIZE, sizeof(*table));
@@ -303,7 +376,16 @@ static struct dataplane *open_balancer(const struct bench_opts *o)
 		err = -errno;
 		goto out;
 	}
-	err = dataplane_set_config(dp, &bench_config);
+	if (fib) {
+		ifindex = if_nametoindex(FIB_DEV);
+		cfg.flags &= ~XLB_CFG_NO_FIB;
+		inet_pton(AF_INET, "192.0.2.254", &cfg.src4);
+		inet_pton(AF_INET6, "2001:db8:b::fe", cfg.src6);
+		err = ifindex ? dataplane_add_tx_port(dp, ifindex) : -ENODEV;
+		if (err)
+			goto out;
+	}
+	err = dataplane_set_config(dp, &cfg);
 	if (!err)
 		err = add_vip(dp, 0, "203.0.113.10", "192.0.2.%u", 1, table);
 	if (!err)
@@ -349,13 +431,14 @@ static int check_once(struct bench_case *c)
 			topts.retval, c->retval);
 		return -EPROTO;
 	}
-	if (c->retval != XDP_TX)
+	if (c->retval != XDP_TX && c->retval != XDP_REDIRECT)
 		return 0;
 	if (topts.data_size_out != c->frame.len + grow ||
 	    eth->h_proto != htons(c->frame.family == XLB_FAMILY_V4
 					  ? ETH_P_IP
 					  : ETH_P_IPV6) ||
-	    memcmp(eth->h_dest, bench_config.gw_mac, ETH_ALEN)) {
+	    (c->retval == XDP_TX &&
+	     memcmp(eth->h_dest, bench_config.gw_mac, ETH_ALEN))) {
 		fprintf(stderr, "%s: output is not the encapsulated frame\n",
 			c->name);
 		return -EPROTO;
@@ -375,8 +458,9 @@ static void print_reasons(const char *what, const __u64 *before,
 	fprintf(stderr, "\n");
 }
 
-/* Times one round of n calls; fills c->wall[r] and c->kern[r]. */
-static int run_round(struct bench_case *c, unsigned long n, unsigned long r)
+/* Runs one block of n calls; adds their wall and kernel time to the
+ * case's sums, and checks every call took the path the case measures. */
+static int run_block(struct bench_case *c, unsigned long n)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = c->frame.data,
 		    .data_size_in = c->frame.len, .repeat = 1);
@@ -394,9 +478,9 @@ static int run_round(struct bench_case *c, unsigned long n, unsigned long r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long i = 0; i < n; i++) {
 		if (c->vary) {
-			set_client(&c->frame, c->next);
-			if (++c->next == c->cycle)
-				c->next = 0;
+			set_client(&c->frame, *c->nextp);
+			if (++*c->nextp == c->cycle)
+				*c->nextp = 0;
 		}
 		topts.data_size_out = 0; /* libbpf wrote the last size */
 		if (bpf_prog_test_run_opts(c->prog_fd, &topts))
@@ -405,9 +489,9 @@ static int run_round(struct bench_case *c, unsigned long n, unsigned long r)
 		wrong += topts.retval != c->retval;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	c->wall[r] =
-		((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / n;
-	c->kern[r] = (double)kern / n;
+	c->wall_sum +=
+		(t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+	c->kern_sum += kern;
 
 	if (wrong) {
 		fprintf(stderr, "%s: %lu of %lu verdicts were not %u\n",
@@ -431,10 +515,59 @@ static int run_round(struct bench_case *c, unsigned long n, unsigned long r)
 	return 0;
 }
 
-/* Establishes flows 0..n-1 (SYNs), spread over the CPUs in the mask the
- * way RSS would: the flow table keeps one LRU list per CPU, and a CPU can
- * hold only its share of the entries. */
-static int prefill(struct dataplane *dp, unsigned long n, const cpu_set_t *cpus)
+/* The kernel's memlock figure for a map fd (its memory), from fdinfo. */
+static unsigned long long map_memlock(int fd)
+{
+	unsigned long long v = 0;
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Whether the loaded program's flow table keeps per-CPU LRU lists
+ * (BPF_F_NO_COMMON_LRU): then a CPU can hold only its share of the
+ * entries. Its memory in *memlock. */
+static bool flows_percpu_lru(int prog_fd, unsigned long long *memlock)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[32];
+	bool percpu = false;
+
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return false;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 32; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(ids[i]);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &mi, &mlen) &&
+		    !strcmp(mi.name, "flows")) {
+			percpu = mi.map_flags & BPF_F_NO_COMMON_LRU;
+			*memlock = map_memlock(fd);
+		}
+		close(fd);
+	}
+	return percpu;
+}
+
+/* Establishes flows first..first+n-1 (SYNs), spread over the CPUs in the
+ * mask the way RSS would. exact: every one must still be in the table
+ * afterwards (else the table is being filled past full, and evicts). */
+static int prefill(struct dataplane *dp, unsigned long first, unsigned long n,
+		   const cpu_set_t *cpus, bool exact)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .repeat = 1);
 	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
@@ -456,7 +589,7 @@ static int prefill(struct dataplane *dp, unsigned long n, const cpu_set_t *cpus)
 		if (err)
 			return err;
 		for (unsigned long i = k; i < n; i += ncpu) {
-			set_client(&f, i);
+			set_client(&f, first + i);
 			topts.data_size_out = 0;
 			if (bpf_prog_test_run_opts(dataplane_prog_fd(dp),
 						   &topts))
@@ -466,13 +599,13 @@ static int prefill(struct dataplane *dp, unsigned long n, const cpu_set_t *cpus)
 	}
 	err = dataplane_read_reasons(dp, after);
 	if (!err)
-		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS,
-					    0);
+		err = dataplane_count_flows(dp, counts, 1 + 2 * NR_BACKENDS, 0);
 	if (err)
 		return err;
 	for (size_t i = 0; i < 1 + 2 * NR_BACKENDS; i++)
 		total += counts[i];
-	if (after[XLB_FLOW_MISS] - before[XLB_FLOW_MISS] != n || total != n) {
+	if (after[XLB_FLOW_MISS] - before[XLB_FLOW_MISS] != n ||
+	    (exact && total != n)) {
 		fprintf(stderr,
 			"prefill: %llu misses, %llu flows in the table, "
 			"expected %lu\n",
@@ -501,38 +634,107 @@ static double summarize(double *v, unsigned long n, double *min, double *max)
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The floor always runs: every ratio divides by it. */
+static bool selected(const struct bench_case *c, size_t i,
+		     const struct bench_opts *o)
+{
+	return !i || !o->only || strstr(c->name, o->only);
+}
+
 static void print_table(struct bench_case *cases, size_t ncases,
-			const struct bench_opts *o, unsigned long share,
-			int possible)
+			const struct bench_opts *o, const struct table_info *t)
 {
 	unsigned long rounds = o->rounds;
-	double fw = 0, fk = 0;
+	double *wr = calloc(rounds, sizeof(double));
+	double *kr = calloc(rounds, sizeof(double));
+
+	if (!wr || !kr) {
+		free(wr);
+		free(kr);
+		return;
+	}
 
 	printf("BPF_PROG_TEST_RUN with repeat=1, %lu calls per case per round, "
-	       "%lu rounds, on CPU %ld.\n"
-	       "Flow table %lu entries (LRU, %lu per CPU list, %d possible "
-	       "CPUs); %u backends per VIP, Maglev table %u.\n\n",
-	       o->calls, o->rounds, o->cpu, o->flow_entries, share, possible,
-	       NR_BACKENDS, TABLE_SIZE);
+	       "%lu rounds, on CPU %ld.\n",
+	       o->calls, o->rounds, o->cpu);
+	if (t->percpu)
+		printf("Flow table %lu entries (LRU, %lu per CPU list, %d "
+		       "possible CPUs)",
+		       o->flow_entries, t->share, t->possible);
+	else
+		printf("Flow table %lu entries (one LRU for all CPUs)",
+		       o->flow_entries);
+	printf("; %u backends per VIP, Maglev table %u.\n", NR_BACKENDS,
+	       TABLE_SIZE);
+	if (t->memlock)
+		printf("Flow table memory (the kernel's memlock for the map, "
+		       "preallocated): %.1f MB, %.1f MB per million flows.\n",
+		       t->memlock / 1e6,
+		       t->memlock / 1e6 * 1e6 / o->flow_entries);
+	if (o->other)
+		printf("Rows marked [-x]: the balancer of %s, run on the same "
+		       "maps as the row above it,\ninterleaved with it.\n",
+		       o->other);
+	printf("kernel.bpf_stats_enabled: %d at the start, %d at the end "
+	       "(1 adds two clock reads to every run, the floor's too).\n\n",
+	       t->stats_before, t->stats_after);
 
 	printf("| case | frame | wall ns/call: median (min..max) | "
-	       "x floor | kernel ns/run: median (min..max) | x floor | "
-	       "kernel - floor |\n");
+	       "x floor | kernel ns/run: median (min..max) | x floor: median "
+	       "(min..max) | kernel - floor |\n");
 	printf("|---|--:|--:|--:|--:|--:|--:|\n");
+	/* per-round ratios first (summarize sorts), the floor's own last */
+	for (size_t j = ncases; j-- > 0;) {
+		struct bench_case *c = &cases[j];
+		double unused;
+
+		if (!selected(c, j, o))
+			continue;
+		for (unsigned long r = 0; r < rounds; r++) {
+			wr[r] = c->wall[r] / cases[0].wall[r];
+			kr[r] = c->kern[r] / cases[0].kern[r];
+		}
+		c->wratio = summarize(wr, rounds, &unused, &unused);
+		c->ratio = summarize(kr, rounds, &c->ratio_min, &c->ratio_max);
+		for (unsigned long r = 0; r < rounds; r++)
+			kr[r] = c->kern[r] - cases[0].kern[r];
+		c->diff = summarize(kr, rounds, &unused, &unused);
+	}
 	for (size_t i = 0; i < ncases; i++) {
 		struct bench_case *c = &cases[i];
 		double w, wmin, wmax, k, kmin, kmax;
 
+		if (!selected(c, i, o))
+			continue;
 		w = summarize(c->wall, rounds, &wmin, &wmax);
 		k = summarize(c->kern, rounds, &kmin, &kmax);
-		if (i == 0) {
-			fw = w;
-			fk = k;
-		}
 		printf("| %s | %u B | %.0f (%.0f..%.0f) | %.2f | "
-		       "%.1f (%.1f..%.1f) | %.2f | %+.1f |\n",
-		       c->name, c->frame.len, w, wmin, wmax, w / fw, k, kmin,
-		       kmax, k / fk, k - fk);
+		       "%.1f (%.1f..%.1f) | %.2f (%.2f..%.2f) | %+.1f |\n",
+		       c->name, c->frame.len, w, wmin, wmax, c->wratio, k, kmin,
+		       kmax, c->ratio, c->ratio_min, c->ratio_max, c->diff);
+	}
+	free(wr);
+	free(kr);
+	printf("\n");
+	for (size_t i = 1; i < ncases; i++) {
+		const struct bench_case *c = &cases[i];
+		/* issue 7: a hit within 2.5x the floor, a miss within 4x */
+		double target = c->reason == XLB_FLOW_HIT    ? 2.5
+				: c->reason == XLB_FLOW_MISS ? 4.0
+							     : 0;
+		double floor_ns = c->ratio > 1 ? c->diff / (c->ratio - 1) : 0;
+
+		if (!target || c->base || !selected(c, i, o))
+			continue;
+		printf("- target (issue 7) %s: within %.1fx the floor: %.2fx, ",
+		       c->name, target, c->ratio);
+		if (c->ratio <= target)
+			printf("met\n");
+		else
+			printf("missed by %.2fx (%.0f ns above the floor, where "
+			       "%.1fx allows %.0f)\n",
+			       c->ratio - target, c->diff, target,
+			       (target - 1) * floor_ns);
 	}
 	printf("\n"
 	       "- wall: CLOCK_MONOTONIC around the calls, so the syscall, the "
@@ -543,19 +745,89 @@ static void print_table(struct bench_case *cases, size_t ncases,
 	       "reports per run,\n"
 	       "  the program alone plus one clock read (which the floor "
 	       "carries too).\n"
-	       "- XDP_TX is not transmitted in a test run: sending is not "
-	       "counted.\n"
-	       "- miss: a new client per call, into a new (empty) flow table "
-	       "each round;\n"
-	       "  past %lu new flows a CPU's LRU list is full and each miss "
+	       "- cases interleaved in blocks of %lu calls, so all share the "
+	       "machine's load;\n"
+	       "  x floor and kernel - floor: the median over rounds of each "
+	       "round's own.\n"
+	       "- XDP_TX and redirects are not transmitted in a test run: "
+	       "sending is not counted.\n"
+	       "- flow hit: the configured gateway MAC (XLB_CFG_NO_FIB), "
+	       "XDP_TX. FIB next hop: as\n"
+	       "  deployed, bpf_fib_lookup through the per-CPU next-hop cache "
+	       "(asked again\n"
+	       "  every %llu ms), redirected to another device.\n"
+	       "- miss, table filling: a new client per call, into a new "
+	       "(empty) flow table\n"
+	       "  each round; past %lu new flows %s is full and each miss "
 	       "also evicts.\n"
+	       "- miss, table full: %lu flows inserted first, so every miss "
+	       "also evicts the\n"
+	       "  least recently used entry (a busy balancer's steady "
+	       "state).\n"
 	       "- flow hit over N flows: N established beforehand (spread over "
 	       "the CPUs as\n"
-	       "  RSS would), the calls cycling through them.\n",
-	       share);
+	       "  RSS would), the calls cycling through them",
+	       BLOCK_CALLS, XLB_NEXTHOP_TTL_NS / 1000000, t->share,
+	       t->percpu ? "a CPU's LRU list" : "the table", t->full);
+	if (t->est_entries > o->established)
+		printf(", in a table of %lu\n"
+		       "  entries: a shared LRU evicts up to 128 per CPU "
+		       "(its local free lists)\n"
+		       "  a little before it is full",
+		       t->est_entries);
+	printf(".\n");
 }
 
-/* Every round runs every case, so the floor shares the conditions. */
+/* Loads another build's balancer on the maps of ours (by name; a map
+ * ours lacks is its own), for side-by-side figures. */
+static struct bpf_object *load_other(const char *file, int prog_fd,
+				     int *other_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ids[32];
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	obj = bpf_object__open_file(file, NULL);
+	if (!obj)
+		return NULL;
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		goto err;
+	bpf_object__for_each_map (map, obj) {
+		for (__u32 i = 0; i < info.nr_map_ids && i < 32; i++) {
+			struct bpf_map_info mi = {};
+			__u32 mlen = sizeof(mi);
+			int fd = bpf_map_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				continue;
+			err = bpf_obj_get_info_by_fd(fd, &mi, &mlen);
+			if (!err && !strcmp(mi.name, bpf_map__name(map)))
+				err = bpf_map__reuse_fd(map, fd);
+			close(fd);
+			if (err)
+				goto err;
+		}
+	}
+	prog = bpf_object__find_program_by_name(obj, "xlb_balancer");
+	if (!prog || bpf_object__load(obj))
+		goto err;
+	*other_fd = bpf_program__fd(prog);
+	return obj;
+err:
+	bpf_object__close(obj);
+	errno = EINVAL;
+	return NULL;
+}
+
+/* Every round runs every case, interleaved in blocks of BLOCK_CALLS: on
+ * a shared machine the load changes from one second to the next, and this
+ * way every case (the floor too) sees the same mix of it. */
+
 static int measure(struct bench_case *cases, size_t ncases,
 		   const struct bench_opts *o)
 {
@@ -563,32 +835,79 @@ static int measure(struct bench_case *cases, size_t ncases,
 
 	if (err)
 		return err;
-	fprintf(stderr, "%zu cases x %lu rounds x %lu calls on CPU %ld...\n",
-		ncases, o->rounds, o->calls, o->cpu);
+	fprintf(stderr,
+		"%zu cases x %lu rounds x %lu calls on CPU %ld, "
+		"interleaved by %lu...\n",
+		ncases, o->rounds, o->calls, o->cpu, BLOCK_CALLS);
 	for (unsigned long r = 0; r < o->rounds; r++) {
 		for (size_t i = 0; i < ncases; i++) {
 			struct bench_case *c = &cases[i];
 
-			if (c->fresh_table) {
-				dataplane_close(c->dp);
-				c->dp = open_balancer(o);
-				if (!c->dp)
-					return -errno;
-				c->prog_fd = dataplane_prog_fd(c->dp);
-				c->next = 0;
+			c->wall_sum = c->kern_sum = 0;
+			if (!selected(c, i, o) || !c->fresh_table)
+				continue;
+			dataplane_close(c->dp);
+			c->dp = open_balancer(o->flow_entries, false);
+			if (!c->dp)
+				return -errno;
+			c->prog_fd = dataplane_prog_fd(c->dp);
+			c->next = 0;
+		}
+		for (size_t i = 0; i < ncases; i++) {
+			struct bench_case *c = &cases[i];
+
+			if (!c->base || !c->base->fresh_table ||
+			    !selected(c, i, o))
+				continue;
+			bpf_object__close(c->obj);
+			c->dp = c->base->dp;
+			c->obj = load_other(o->other, c->base->prog_fd,
+					    &c->prog_fd);
+			if (!c->obj)
+				return -errno;
+		}
+		for (unsigned long done = 0; done < o->calls;) {
+			unsigned long n = o->calls - done;
+
+			if (n > BLOCK_CALLS)
+				n = BLOCK_CALLS;
+			for (size_t k = 0; k < ncases; k++) {
+				/* every other block backwards: no case
+				 * always follows the same one */
+				size_t i = (done / BLOCK_CALLS) & 1
+						   ? ncases - 1 - k
+						   : k;
+
+				if (!selected(&cases[i], i, o))
+					continue;
+				err = run_block(&cases[i], n);
+				if (err)
+					return err;
 			}
-			err = run_round(c, o->calls, r);
-			if (err)
-				return err;
+			done += n;
+		}
+		for (size_t i = 0; i < ncases; i++) {
+			struct bench_case *c = &cases[i];
+
+			c->wall[r] = c->wall_sum / o->calls;
+			c->kern[r] = c->kern_sum / o->calls;
 		}
 	}
 	return 0;
 }
 
+/* The balancers the cases run on. */
+struct balancers {
+	struct dataplane *dp; /* NO_FIB, small flow set */
+	struct dataplane *fib; /* next hops from the FIB */
+	struct dataplane *est; /* N established flows */
+	struct dataplane *full; /* a full table */
+};
+
 /* The cases in table order; the floor first, the ratios divide by it. */
 static void init_cases(struct bench_case *cases, struct xlb_bench_drop *drop,
-		       struct dataplane *dp, struct dataplane *est,
-		       unsigned long established, char *est_name, size_t len)
+		       const struct balancers *b, unsigned long established,
+		       unsigned long full, char *est_name, size_t len)
 {
 	cases[0] = (struct bench_case){
 		.name = "floor: XDP_DROP program",
@@ -598,39 +917,76 @@ static void init_cases(struct bench_case *cases, struct xlb_bench_drop *drop,
 	build_frame(&cases[0].frame, "198.51.100.1", "203.0.113.10",
 		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
 	cases[1] = (struct bench_case){.name = "non-VIP pass, IPv4 UDP",
-				       .dp = dp,
+				       .dp = b->dp,
 				       .retval = XDP_PASS,
 				       .reason = XLB_PASS_NOT_VIP};
 	build_frame(&cases[1].frame, "198.51.100.1", "203.0.113.200",
 		    IPPROTO_UDP, 40000, 53, 0);
 	cases[2] = (struct bench_case){.name = "flow hit, IPv4 TCP",
-				       .dp = dp,
+				       .dp = b->dp,
 				       .retval = XDP_TX,
 				       .reason = XLB_FLOW_HIT};
 	build_frame(&cases[2].frame, "198.51.100.1", "203.0.113.10",
 		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
 	cases[3] = (struct bench_case){.name = "flow hit, IPv6 TCP",
-				       .dp = dp,
+				       .dp = b->dp,
 				       .retval = XDP_TX,
 				       .reason = XLB_FLOW_HIT};
 	build_frame(&cases[3].frame, "2001:db8:c::1", "2001:db8:a::10",
 		    IPPROTO_TCP, 40000, VIP_PORT, TCP_ACK);
-	cases[4] = (struct bench_case){.name = "miss (new flow), IPv4 TCP",
-				       .retval = XDP_TX,
-				       .reason = XLB_FLOW_MISS,
-				       .fresh_table = true,
-				       .vary = true};
-	build_frame(&cases[4].frame, "198.51.100.0", "203.0.113.10",
+	cases[4] =
+		(struct bench_case){.name = "flow hit, IPv4 TCP, FIB next hop",
+				    .dp = b->fib,
+				    .retval = XDP_REDIRECT,
+				    .reason = XLB_FLOW_HIT};
+	cases[4].frame = cases[2].frame;
+	cases[5] =
+		(struct bench_case){.name = "flow hit, IPv6 TCP, FIB next hop",
+				    .dp = b->fib,
+				    .retval = XDP_REDIRECT,
+				    .reason = XLB_FLOW_HIT};
+	cases[5].frame = cases[3].frame;
+	cases[6] = (struct bench_case){
+		.name = "miss (new flow), IPv4 TCP, table filling",
+		.retval = XDP_TX,
+		.reason = XLB_FLOW_MISS,
+		.fresh_table = true,
+		.vary = true};
+	build_frame(&cases[6].frame, "198.51.100.0", "203.0.113.10",
 		    IPPROTO_TCP, 1024, VIP_PORT, TCP_SYN);
+	/* new clients from past the prefilled ones; by the time they wrap,
+	 * the first ones are long evicted */
+	cases[7] = (struct bench_case){
+		.name = "miss (new flow), IPv4 TCP, table full",
+		.dp = b->full,
+		.retval = XDP_TX,
+		.reason = XLB_FLOW_MISS,
+		.vary = true,
+		.next = full,
+		.cycle = FLOW_MAX};
+	cases[7].frame = cases[6].frame;
 	snprintf(est_name, len, "flow hit over %lu flows, IPv4", established);
-	cases[5] = (struct bench_case){.name = est_name,
-				       .dp = est,
+	cases[8] = (struct bench_case){.name = est_name,
+				       .dp = b->est,
 				       .retval = XDP_TX,
 				       .reason = XLB_FLOW_HIT,
 				       .vary = true,
 				       .cycle = established};
-	build_frame(&cases[5].frame, "198.51.100.0", "203.0.113.10",
+	build_frame(&cases[8].frame, "198.51.100.0", "203.0.113.10",
 		    IPPROTO_TCP, 1024, VIP_PORT, TCP_ACK);
+}
+
+static int read_bpf_stats(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
 }
 
 int main(int argc, char **argv)
@@ -640,16 +996,18 @@ int main(int argc, char **argv)
 			       .flow_entries = XLB_DEFAULT_FLOW_ENTRIES,
 			       .cpu = -1};
 	struct xlb_bench_drop *drop = NULL;
-	struct dataplane *dp = NULL, *est = NULL;
-	struct bench_case cases[6] = {};
-	size_t ncases = sizeof(cases) / sizeof(cases[0]);
-	unsigned long val, share;
+	struct balancers b = {};
+	struct bench_case base[9] = {}, cases[2 * 9] = {};
+	size_t nbase = sizeof(base) / sizeof(base[0]), ncases = 0;
+	static char twin_names[9][96];
+	struct table_info t = {.stats_before = read_bpf_stats()};
+	unsigned long val;
 	bool established_set = false;
 	char est_name[64];
-	int opt, err = 0, possible;
+	int opt, err = 0;
 	cpu_set_t cpus;
 
-	while ((opt = getopt(argc, argv, "n:r:f:e:c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:f:e:c:o:x:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			err = parse_ulong(optarg, 1, FLOW_MAX, &o.calls);
@@ -668,6 +1026,12 @@ int main(int argc, char **argv)
 		case 'c':
 			err = parse_ulong(optarg, 0, CPU_SETSIZE - 1, &val);
 			o.cpu = (long)val;
+			break;
+		case 'o':
+			o.only = optarg;
+			break;
+		case 'x':
+			o.other = optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -707,22 +1071,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "CPU %ld is not available\n", o.cpu);
 		return 1;
 	}
-	possible = libbpf_num_possible_cpus();
-	if (possible < 1) {
+	t.possible = libbpf_num_possible_cpus();
+	if (t.possible < 1) {
 		fprintf(stderr, "cannot count the possible CPUs\n");
 		return 1;
 	}
-	/* The kernel gives each possible CPU's LRU list this many entries. */
-	share = (o.flow_entries + possible - 1) / possible;
-	if ((o.established + CPU_COUNT(&cpus) - 1) / CPU_COUNT(&cpus) > share) {
+	if (o.flow_entries > FLOW_MAX / 2) {
 		fprintf(stderr,
-			"%lu established flows do not fit: %d CPUs here hold "
-			"%lu entries each (flow table %lu over %d possible "
-			"CPUs); lower -e or raise -f\n",
-			o.established, CPU_COUNT(&cpus), share, o.flow_entries,
-			possible);
+			"-f %lu: at most %lu (the full-table case needs "
+			"as many new clients again)\n",
+			o.flow_entries, FLOW_MAX / 2);
 		return 1;
 	}
+	err = setup_fib();
+	if (err)
+		return 1;
 
 	drop = xlb_bench_drop__open_and_load();
 	if (!drop) {
@@ -731,19 +1094,78 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	dp = open_balancer(&o);
-	est = dp ? open_balancer(&o) : NULL;
-	if (!est) {
+	b.dp = open_balancer(o.flow_entries, false);
+	if (!b.dp) {
 		err = -errno;
 		goto out;
 	}
-	fprintf(stderr, "establishing %lu flows...\n", o.established);
-	err = prefill(est, o.established, &cpus);
-	if (err)
+	t.percpu = flows_percpu_lru(dataplane_prog_fd(b.dp), &t.memlock);
+	if (t.percpu) {
+		/* The kernel gives each possible CPU's list this many. */
+		t.share = (o.flow_entries + t.possible - 1) / t.possible;
+		t.est_entries = o.flow_entries;
+		if ((o.established + CPU_COUNT(&cpus) - 1) / CPU_COUNT(&cpus) >
+		    t.share) {
+			fprintf(stderr,
+				"%lu established flows do not fit: %d CPUs "
+				"here hold %lu entries each (flow table %lu "
+				"over %d possible CPUs); lower -e or raise "
+				"-f\n",
+				o.established, CPU_COUNT(&cpus), t.share,
+				o.flow_entries, t.possible);
+			err = -EINVAL;
+			goto out;
+		}
+	} else {
+		/* A shared LRU refills each CPU's local free list 128 at a
+		 * time, evicting to do so when the table is nearly full:
+		 * room for those, so that all N stay. */
+		t.share = o.flow_entries;
+		t.est_entries = o.established > o.flow_entries ? o.established
+							       : o.flow_entries;
+		if (t.est_entries < o.established + 256UL * t.possible)
+			t.est_entries = o.established + 256UL * t.possible;
+	}
+	t.full = o.flow_entries;
+	b.fib = open_balancer(1024, true);
+	b.est = b.fib ? open_balancer(t.est_entries, false) : NULL;
+	b.full = b.est ? open_balancer(o.flow_entries, false) : NULL;
+	if (!b.full) {
+		err = -errno;
 		goto out;
-
-	init_cases(cases, drop, dp, est, o.established, est_name,
+	}
+	init_cases(base, drop, &b, o.established, t.full, est_name,
 		   sizeof(est_name));
+	/* with -x, each case's twin right after it, on the same maps */
+	for (size_t i = 0; i < nbase; i++) {
+		struct bench_case *tw;
+
+		cases[ncases++] = base[i];
+		if (!o.other || !i)
+			continue;
+		tw = &cases[ncases++];
+		*tw = base[i];
+		tw->base = &cases[ncases - 2];
+		tw->fresh_table = false;
+		snprintf(twin_names[i], sizeof(twin_names[i]), "%s [-x]",
+			 base[i].name);
+		tw->name = twin_names[i];
+	}
+	for (size_t i = 0; i < ncases; i++)
+		cases[i].nextp =
+			cases[i].base ? &cases[i].base->next : &cases[i].next;
+	if (selected(&base[8], 8, &o)) {
+		fprintf(stderr, "establishing %lu flows...\n", o.established);
+		err = prefill(b.est, 0, o.established, &cpus, true);
+		if (err)
+			goto out;
+	}
+	if (selected(&base[7], 7, &o)) {
+		fprintf(stderr, "filling a table with %lu flows...\n", t.full);
+		err = prefill(b.full, 0, t.full, &cpus, false);
+		if (err)
+			goto out;
+	}
 	for (size_t i = 0; i < ncases; i++) {
 		struct bench_case *c = &cases[i];
 
@@ -753,15 +1175,32 @@ int main(int argc, char **argv)
 			err = -ENOMEM;
 			goto out;
 		}
-		if (c->dp)
+		if (c->dp && !c->base)
 			c->prog_fd = dataplane_prog_fd(c->dp);
+		if (c->base && !c->base->fresh_table && selected(c, i, &o)) {
+			c->obj = load_other(o.other, c->base->prog_fd,
+					    &c->prog_fd);
+			if (!c->obj) {
+				err = -errno;
+				fprintf(stderr,
+					"-x %s: cannot load it on our "
+					"maps\n",
+					o.other);
+				goto out;
+			}
+		}
 		/* warm up, establish the hit flows, check the output */
-		if (!c->fresh_table) {
+		if (!c->fresh_table && !(c->base && c->base->fresh_table) &&
+		    selected(c, i, &o)) {
 			if (c->vary)
-				set_client(&c->frame, c->next);
+				set_client(&c->frame, *c->nextp);
 			err = check_once(c);
 			if (err)
 				goto out;
+			/* that client is known now: misses go on from the next
+			 */
+			if (c->vary && c->reason == XLB_FLOW_MISS)
+				++*c->nextp;
 		}
 	}
 
@@ -769,7 +1208,8 @@ int main(int argc, char **argv)
 	if (err)
 		goto out;
 
-	print_table(cases, ncases, &o, share, possible);
+	t.stats_after = read_bpf_stats();
+	print_table(cases, ncases, &o, &t);
 out:
 	if (err == -EPROTO)
 		fprintf(stderr, "xlb-bench: a case did not take the path it "
@@ -779,11 +1219,14 @@ out:
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].fresh_table)
 			dataplane_close(cases[i].dp);
+		bpf_object__close(cases[i].obj);
 		free(cases[i].wall);
 		free(cases[i].kern);
 	}
-	dataplane_close(est);
-	dataplane_close(dp);
+	dataplane_close(b.full);
+	dataplane_close(b.est);
+	dataplane_close(b.fib);
+	dataplane_close(b.dp);
 	xlb_bench_drop__destroy(drop);
 	return err ? 1 : 0;
 }

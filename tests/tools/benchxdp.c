@@ -6,7 +6,11 @@
  *   count dev IF                     packets the sink on IF has counted
  *   stat dev IF                      "run_cnt run_time_ns" of IF's program
  *                                    (kernel.bpf_stats_enabled=1)
- *   detach dev IF                    removes IF's XDP program */
+ *   detach dev IF                    removes IF's XDP program
+ *   with-stats CMD [ARG]...          runs CMD with BPF run-time stats on
+ *                                    (BPF_ENABLE_STATS: held by this
+ *                                    process, so it neither needs nor
+ *                                    touches kernel.bpf_stats_enabled) */
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -157,15 +162,41 @@ static int cmd_count(int ifindex)
 	return 0;
 }
 
+/* Stats stay on while the fd is open, for as long as CMD runs. */
+static int cmd_with_stats(char **cmd)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME), status;
+	pid_t pid;
+
+	if (fd < 0)
+		return die("BPF_ENABLE_STATS");
+	pid = fork();
+	if (pid < 0)
+		return die("fork");
+	if (!pid) {
+		close(fd);
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return die("waitpid");
+	close(fd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_prog_info info;
 	int ifindex;
 
+	if (argc >= 3 && !strcmp(argv[1], "with-stats"))
+		return cmd_with_stats(argv + 2);
+
 	if (argc < 4 || strcmp(argv[2], "dev")) {
 		fprintf(stderr,
 			"usage: xlb-benchxdp fwd|sink|count|stat|detach "
-			"dev IF [tx OUTIF DSTMAC]...\n");
+			"dev IF [tx OUTIF DSTMAC]...\n"
+			"       xlb-benchxdp with-stats CMD [ARG]...\n");
 		return 2;
 	}
 	ifindex = if_nametoindex(argv[3]);
