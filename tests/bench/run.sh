@@ -80,7 +80,7 @@ fi
 } >>"$out"
 {
 	echo
-	echo "## Table changes: Maglev build, write and swap (65537 slots)"
+	echo "## Table changes: Maglev build, write and swap; evenness and disruption"
 	echo
 } >>"$out"
 if ! "$BUILD/tests/xlb-tableswap" | tee -a "$out"; then

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Benchmark of a VIP table change: Maglev build time for 10, 100 and 1000
- * backends, and writing + swapping a 65537-slot table into the data path,
- * as wall time and as the CPU time the agent spends on it. */
+ * backends and writing + swapping the table into the data path (wall time
+ * and the agent's CPU time), at 65537 and 655373 slots; then the tables'
+ * evenness and disruption next to the ideal. */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,11 @@
 #include "dataplane.h"
 #include "maglev.h"
 
-#define SLOTS XLB_DEFAULT_TABLE_SIZE
 #define ROUNDS 20
+#define MAX_BACKENDS 1000
+
+static const __u32 slot_sizes[] = { XLB_DEFAULT_TABLE_SIZE, 655373 };
+static const size_t backend_counts[] = { 10, 100, 1000 };
 
 static double now_ms(void)
 {
@@ -46,59 +50,116 @@ static void report(const char *what, double *v)
 	       v[ROUNDS - 1], v[0]);
 }
 
+/* Equal weights: the largest over the smallest share (ideal 1), and
+ * the share of slots that move when backend 0 leaves (ideal 1/n) with the
+ * part of it that is not backend 0's own. */
+static int quality(struct maglev_backend *b, size_t n, __u32 slots,
+		   __u32 *before, __u32 *after)
+{
+	__u32 *count = calloc(MAX_BACKENDS + 1, sizeof(*count)), lo = ~0U;
+	__u32 hi = 0, moved = 0, own = 0;
+
+	if (!count)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		b[i].weight = 1;
+	if (maglev_build(b, n, 0x5eed, before, slots) ||
+	    maglev_build(b + 1, n - 1, 0x5eed, after, slots)) {
+		free(count);
+		return -1;
+	}
+	for (__u32 i = 0; i < slots; i++) {
+		count[before[i]]++;
+		moved += before[i] != after[i];
+		own += before[i] == b[0].id;
+	}
+	for (size_t i = 0; i < n; i++) {
+		lo = count[b[i].id] < lo ? count[b[i].id] : lo;
+		hi = count[b[i].id] > hi ? count[b[i].id] : hi;
+	}
+	printf("| %u | %zu | %.4f | 1.0000 | %.4f | %.4f | %.4f |\n", slots, n,
+	       (double)hi / lo, (double)moved / slots, 1.0 / (double)n,
+	       (double)(moved - own) / slots);
+	free(count);
+	return 0;
+}
+
 int main(void)
 {
-	static const size_t sizes[] = { 10, 100, 1000 };
 	struct dataplane_opts o = { .flow_entries = 4096 };
 	double wall[ROUNDS], cpu[ROUNDS];
+	__u32 *table, *other, max = 655373;
 	struct maglev_backend *b;
 	struct dataplane *dp;
-	__u32 *table;
-	char what[64];
+	char what[96];
 
 	if (unshare(CLONE_NEWNET)) {
 		perror("unshare");
 		return 1;
 	}
 	dp = dataplane_open(&o);
-	table = malloc(SLOTS * sizeof(*table));
-	b = calloc(1000, sizeof(*b));
-	if (!dp || !table || !b) {
+	table = malloc(max * sizeof(*table));
+	other = malloc(max * sizeof(*other));
+	b = calloc(MAX_BACKENDS, sizeof(*b));
+	if (!dp || !table || !other || !b) {
 		perror("setup");
 		return 1;
 	}
-	for (size_t i = 0; i < 1000; i++)
+	for (size_t i = 0; i < MAX_BACKENDS; i++)
 		b[i] = (struct maglev_backend){ .id = (__u32)i + 1,
 						.weight = 1 + i % 3,
 						.key = 0xc0000200ULL + i * 7919 };
 
-	printf("%d rounds each; ms: median | max | min\n\n", ROUNDS);
+	printf("%d rounds each; weights 1:2:3 repeating; ms: median | max | "
+	       "min\n\n", ROUNDS);
 	printf("| step | median ms | max ms | min ms |\n|---|--:|--:|--:|\n");
-	for (size_t k = 0; k < 3; k++) {
-		for (int r = 0; r < ROUNDS; r++) {
-			double t0 = now_ms();
+	for (size_t z = 0; z < sizeof(slot_sizes) / sizeof(*slot_sizes); z++) {
+		__u32 slots = slot_sizes[z];
 
-			if (maglev_build(b, sizes[k], 0x5eed, table, SLOTS))
+		for (size_t k = 0; k < 3; k++) {
+			for (int r = 0; r < ROUNDS; r++) {
+				double t0 = now_ms();
+
+				if (maglev_build(b, backend_counts[k], 0x5eed,
+						 table, slots))
+					return 1;
+				wall[r] = now_ms() - t0;
+			}
+			snprintf(what, sizeof(what),
+				 "maglev_build, %zu backends, %u slots",
+				 backend_counts[k], slots);
+			report(what, wall);
+		}
+		for (int r = 0; r < ROUNDS; r++) {
+			double t0 = now_ms(), c0 = cpu_ms();
+
+			if (dataplane_set_table(dp, 0, table, slots))
 				return 1;
 			wall[r] = now_ms() - t0;
+			cpu[r] = cpu_ms() - c0;
 		}
-		snprintf(what, sizeof(what), "maglev_build, %zu backends",
-			 sizes[k]);
+		snprintf(what, sizeof(what), "table write + swap, %u slots, wall "
+			 "(the kernel waits an RCU grace period)", slots);
 		report(what, wall);
+		snprintf(what, sizeof(what),
+			 "table write + swap, %u slots, agent CPU", slots);
+		report(what, cpu);
 	}
-	for (int r = 0; r < ROUNDS; r++) {
-		double t0 = now_ms(), c0 = cpu_ms();
 
-		if (dataplane_set_table(dp, 0, table, SLOTS))
-			return 1;
-		wall[r] = now_ms() - t0;
-		cpu[r] = cpu_ms() - c0;
-	}
-	report("table write + swap, wall (kernel waits an RCU grace period)",
-	       wall);
-	report("table write + swap, agent CPU", cpu);
+	printf("\nEvenness and disruption, equal weights: largest / smallest "
+	       "share of slots, and the share of slots that move when one "
+	       "backend of n leaves (ideal 1/n: only its own), with the extra "
+	       "that moves between the others.\n\n");
+	printf("| slots | backends | largest / smallest | ideal | moved when "
+	       "one leaves | ideal | extra |\n|--:|--:|--:|--:|--:|--:|--:|\n");
+	for (size_t z = 0; z < sizeof(slot_sizes) / sizeof(*slot_sizes); z++)
+		for (size_t k = 0; k < 3; k++)
+			if (quality(b, backend_counts[k], slot_sizes[z], table,
+				    other))
+				return 1;
 	dataplane_close(dp);
 	free(table);
+	free(other);
 	free(b);
 	return 0;
 }
