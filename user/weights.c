@@ -387,18 +387,15 @@ static void normalise(const struct weights_input *in,
 
 /* ---- zones ---- */
 
-/* Step 6: h, L, and the members' weights moved between the sides. */
-static void zones(const struct weights_params *p,
-		  const struct weights_input *in, struct weights_output *out,
-		  size_t n, struct weights_zone *z)
+/* The local zone's health h (its members' base weight over all its
+ * backends') into z, and the weights of the local and other members. */
+static void zone_sums(const struct weights_input *in,
+		      const struct weights_output *out, size_t n,
+		      struct weights_zone *z, double *w_local, double *w_other)
 {
-	double zone_base = 0, up_base = 0, w_local = 0, w_other = 0, total;
-	double to_local, to_other;
+	double zone_base = 0, up_base = 0;
 
-	memset(z, 0, sizeof(*z));
-	z->prefer = p->prefer_zone;
-	if (!p->prefer_zone)
-		return;
+	*w_local = *w_other = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (in[i].local_zone)
 			zone_base += in[i].base;
@@ -406,12 +403,26 @@ static void zones(const struct weights_params *p,
 			continue;
 		if (in[i].local_zone) {
 			up_base += in[i].base;
-			w_local += out[i].weight;
+			*w_local += out[i].weight;
 		} else {
-			w_other += out[i].weight;
+			*w_other += out[i].weight;
 		}
 	}
 	z->health = zone_base > 0 ? up_base / zone_base : 0;
+}
+
+/* Step 6: h, L, and the members' weights moved between the sides. */
+static void zones(const struct weights_params *p,
+		  const struct weights_input *in, struct weights_output *out,
+		  size_t n, struct weights_zone *z)
+{
+	double w_local, w_other, total, to_local, to_other;
+
+	memset(z, 0, sizeof(*z));
+	z->prefer = p->prefer_zone;
+	if (!p->prefer_zone)
+		return;
+	zone_sums(in, out, n, z, &w_local, &w_other);
 	total = w_local + w_other;
 	if (!(total > 0))
 		return;
@@ -438,25 +449,13 @@ void weights_zone_status(const struct weights_params *p,
 			 const struct weights_output *out, size_t n,
 			 struct weights_zone *z)
 {
-	double zone_base = 0, up_base = 0, w_local = 0, w_other = 0;
+	double w_local, w_other;
 
 	memset(z, 0, sizeof(*z));
 	z->prefer = p->prefer_zone;
 	if (!p->prefer_zone)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if (in[i].local_zone)
-			zone_base += in[i].base;
-		if (!is_member(&in[i]))
-			continue;
-		if (in[i].local_zone) {
-			up_base += in[i].base;
-			w_local += out[i].weight;
-		} else {
-			w_other += out[i].weight;
-		}
-	}
-	z->health = zone_base > 0 ? up_base / zone_base : 0;
+	zone_sums(in, out, n, z, &w_local, &w_other);
 	if (w_local + w_other > 0)
 		z->local_share = w_local / (w_local + w_other);
 	z->spilling = w_other > 0 && z->local_share < 1 - 1e-9;

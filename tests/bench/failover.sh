@@ -66,11 +66,7 @@ serve_start() {
 		>>"$TMP/serve$i.log" 2>&1 &
 	SERVE_PID[i]=$!
 	disown
-	for ((t = 0; t < 100; t++)); do
-		in_ns "be$i" ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
+	listening "be$i" "$PORT"
 }
 
 # write_config INTERVAL TIMEOUT FALL RISE

@@ -57,6 +57,17 @@ ns_cleanup() {
 trap ns_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# listening NS PORT: until a TCP socket listens on PORT in namespace
+# PREFIX-NS (bounded: 5 s).
+listening() {
+	local t
+	for ((t = 0; t < 50; t++)); do
+		in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 

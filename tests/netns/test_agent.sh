@@ -117,10 +117,7 @@ for i in 1 2 3 4; do
 	disown
 done
 for i in 1 2 3 4; do
-	for ((t = 0; t < 50; t++)); do
-		in_ns "be$i" ss -Hltn "sport = :$PORT" | grep -q . && break
-		sleep 0.1
-	done
+	listening "be$i" "$PORT"
 done
 
 write_config 50 "lc0, lb4"

@@ -144,13 +144,9 @@ setup() {
 
 # Waits (bounded) until both HTTP servers listen.
 wait_servers() {
-	local be tries
+	local be
 	for be in be1 be2; do
-		for ((tries = 0; tries < 50; tries++)); do
-			in_ns "$be" ss -Hltn "sport = :$PORT" | grep -q . && break
-			sleep 0.1
-		done
-		[ "$tries" -lt 50 ] || { echo "$be: HTTP server not up"; return 1; }
+		listening "$be" "$PORT" || { echo "$be: HTTP server not up"; return 1; }
 	done
 }
 

@@ -80,11 +80,7 @@ serve_start() {
 		>>"$TMP/serve$i.log" 2>&1 &
 	SERVE_PID[i]=$!
 	disown
-	for ((t = 0; t < 50; t++)); do
-		in_ns "be$i" ss -Hltn "sport = :$PORT" | grep -q . && return 0
-		sleep 0.05
-	done
-	return 1
+	listening "be$i" "$PORT"
 }
 
 serve_kill() { kill -9 "${SERVE_PID[$1]}" 2>/dev/null; }

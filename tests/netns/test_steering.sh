@@ -33,17 +33,12 @@ trap agent_cleanup EXIT
 
 # serve I PORT: traffic.py's echo server "beI" in namespace beI.
 serve() {
-	local t
 	# not through in_ns: $! must be the server itself (ip execs it)
 	ip netns exec "$(ns_name "be$1")" "$TRAFFIC" serve "be$1" "$2" \
 		>>"$TMP/serve$1-$2.log" 2>&1 &
 	SERVE_PID[$1-$2]=$!
 	disown
-	for ((t = 0; t < 50; t++)); do
-		in_ns "be$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	listening "be$1" "$2"
 }
 
 write_config() {

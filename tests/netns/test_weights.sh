@@ -78,15 +78,6 @@ serve() {
 	disown
 }
 
-listening() {
-	local t
-	for ((t = 0; t < 50; t++)); do
-		in_ns "be$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 write_config() {
 	cat >"$TMP/xlb.yaml" <<EOF
 interfaces: [lc0]
@@ -243,8 +234,8 @@ for i in 1 2 4; do
 	serve "$i" "$RAMP_PORT"
 done
 ok=true
-for i in 1 2 3; do listening "$i" "$WEB_PORT" || ok=false; done
-for i in 1 2 4; do listening "$i" "$RAMP_PORT" || ok=false; done
+for i in 1 2 3; do listening "be$i" "$WEB_PORT" || ok=false; done
+for i in 1 2 4; do listening "be$i" "$RAMP_PORT" || ok=false; done
 check "delay servers listen" $ok
 
 write_config

@@ -103,7 +103,7 @@ topo_setup() {
 # /healthz); its pid in HTTP_PID[I].
 declare -a HTTP_PID
 http_start() {
-	local i=$1 dir="$TMP/www$1" tries
+	local i=$1 dir="$TMP/www$1"
 	mkdir -p "$dir"
 	echo "be$i" >"$dir/index.html"
 	echo ok >"$dir/healthz"
@@ -112,10 +112,7 @@ http_start() {
 		--directory "$dir" "$HTTP_PORT" >"$TMP/http$i.log" 2>&1 &
 	HTTP_PID[i]=$!
 	disown	# killed on purpose later: no job-control chatter
-	for ((tries = 0; tries < 50; tries++)); do
-		in_ns "be$i" ss -Hltn "sport = :$HTTP_PORT" | grep -q . && return 0
-		sleep 0.1
-	done
+	listening "be$i" "$HTTP_PORT" && return 0
 	echo "be$i: HTTP server did not start" >&2
 	return 1
 }
