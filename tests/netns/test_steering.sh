@@ -79,20 +79,6 @@ vips:
 EOF
 }
 
-# show_get EXPR: EXPR on `xlb -j show`, with v(VIP) the VIP and b(VIP, I)
-# its backend beI.
-show_get() {
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-def v(name):
-    return [x for x in d["vips"] if x["name"] == name][0]
-def b(name, i):
-    a = "192.0.2.%d" % (10 + i)
-    return [x for x in v(name)["backends"] if x["address"] == a][0]
-print(eval(sys.argv[1]))' "$1" < <(xlb -j show)
-}
-
 # wait_true SECONDS EXPR: polls show_get EXPR every 0.2 s until True.
 wait_true() {
 	local t

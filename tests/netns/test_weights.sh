@@ -125,21 +125,6 @@ agent_start() {
 	return 1
 }
 
-# show_get EXPR: evaluates the Python expression EXPR on the JSON of
-# `xlb -j show`, with b(VIP, I) = backend beI of VIP and v(VIP) = the VIP;
-# prints the result.
-show_get() {
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-def v(name):
-    return [x for x in d["vips"] if x["name"] == name][0]
-def b(name, i):
-    a = "192.0.2.%d" % (10 + i)
-    return [x for x in v(name)["backends"] if x["address"] == a][0]
-print(eval(sys.argv[1]))' "$1" < <(xlb -j show)
-}
-
 # wait_true TIMEOUT EXPR: polls show_get EXPR every 0.5 s (seldom: every
 # poll costs CPU, which the health checks see as latency) until it prints
 # True; WAITED = the seconds it took. Fails after TIMEOUT seconds.

@@ -167,6 +167,21 @@ be_link_up() {
 AGENT_PID=
 xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
+# show_get EXPR: evaluates the Python expression EXPR on the JSON of
+# `xlb -j show`, with v(VIP) = the VIP and b(VIP, I) = its backend beI;
+# prints the result.
+show_get() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+def v(name):
+    return [x for x in d["vips"] if x["name"] == name][0]
+def b(name, i):
+    a = "192.0.2.%d" % (10 + i)
+    return [x for x in v(name)["backends"] if x["address"] == a][0]
+print(eval(sys.argv[1]))' "$1" < <(xlb -j show)
+}
+
 # agent_wait: until the agent answers (bounded, 5 s).
 agent_wait() {
 	local t
