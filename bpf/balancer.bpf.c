@@ -325,21 +325,26 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 	__u64 now = pkt->now;
 	__u32 id, old_id = 0;
 	__u8 old_flags = 0;
+	bool reopen;
 
 	flow = bpf_map_lookup_elem(&flows, &pkt->key);
-	if (flow && usable_backend(flow->backend_id)) {
-		old_flags = flow->flags;
+	/* A bare SYN on a closed flow is a new connection on a reused tuple:
+	 * scheduled afresh, so it follows the weights of now (as on any
+	 * other balancer host), not those of the connection before. */
+	reopen = flow && pkt->key.proto == IPPROTO_TCP &&
+		 (flow->flags & XLB_FLOW_F_CLOSED) &&
+		 (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
+			 TCP_FLAG_SYN;
+	if (flow && !reopen && usable_backend(flow->backend_id)) {
 		if (pkt->kind != PKT_ICMP_ERROR) {
 			if (now - flow->last_seen_ns > XLB_FLOW_TOUCH_NS)
 				flow->last_seen_ns = now;
 			track_hit(flow, pkt->key.proto, pkt->tcp_flags);
 		}
 		count_reason(XLB_FLOW_HIT);
-		/* (on a closed flow a SYN is a new connection, not a retry) */
 		if (pkt->key.proto == IPPROTO_TCP &&
 		    (pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
-			    TCP_FLAG_SYN &&
-		    !(old_flags & XLB_FLOW_F_CLOSED))
+			    TCP_FLAG_SYN)
 			hint_syn_retry(flow->backend_id, now);
 		return flow->backend_id;
 	}
@@ -355,7 +360,7 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 	/* An ICMP error is steered, never the start of a flow. */
 	if (pkt->kind == PKT_ICMP_ERROR)
 		return id;
-	count_reason(flow ? XLB_FLOW_RESCHEDULE : XLB_FLOW_MISS);
+	count_reason(flow && !reopen ? XLB_FLOW_RESCHEDULE : XLB_FLOW_MISS);
 	if (!flow && pkt->key.proto == IPPROTO_TCP &&
 	    (pkt->tcp_flags & TCP_FLAG_RST)) {
 		count_reason(XLB_FLOW_NOT_INSERTED);

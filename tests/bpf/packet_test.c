@@ -1834,6 +1834,33 @@ static bool su_swap(void)
 	return swap_table(V4_TCP);
 }
 
+/* f_swap closed by a FIN, then the table swapped: a new connection on its
+ * tuple (a bare SYN) is scheduled by the new table. */
+static void in_swap_fin(struct pkt *p)
+{
+	build(p, &f_swap,
+	      &(struct shape){ .tcp_flags = PKT_TCP_FIN | PKT_TCP_ACK,
+			       .payload = 1 });
+}
+
+static void in_swap_syn(struct pkt *p)
+{
+	build(p, &f_swap,
+	      &(struct shape){ .tcp_flags = PKT_TCP_SYN, .payload = 1 });
+}
+
+static bool su_swap_closed(void)
+{
+	return prime(in_swap) && prime(in_swap_fin) && swap_table(V4_TCP);
+}
+
+/* counted once, on the new backend; the old one had it closed already */
+static bool chk_swap_reopened(void)
+{
+	return flow_flags_are(&f_swap, be_id(V4_TCP, 3), 0) &&
+	       counts_are(be_id(V4_TCP, 3), 1, 0, 0);
+}
+
 static void ex_swap_new(const struct pkt *in, struct pkt *out)
 {
 	expect_fwd(in, out, V4_TCP, &f_swap);
@@ -2471,8 +2498,14 @@ static const struct test_case cases[] = {
 	     XDP_TX, ex_v4_tcp, chk_closed, FWD_HIT),
 	CASE("active flows: FIN of an unknown flow, entry closed, no count",
 	     NULL, in_fin, XDP_TX, ex_v4_tcp, chk_closed, FWD_NEW),
-	CASE("active flows: SYN on a closed flow reopens it, no retry hint",
-	     su_fin, in_syn, XDP_TX, ex_v4_tcp, chk_counted, FWD_HIT),
+	CASE("active flows: SYN on a closed flow is a new flow, counted, no "
+	     "retry hint", su_fin, in_syn, XDP_TX, ex_v4_tcp, chk_counted,
+	     FWD_NEW),
+	CASE("table swap: SYN on a closed flow follows the new table",
+	     su_swap_closed, in_swap_syn, XDP_TX, ex_swap_new,
+	     chk_swap_reopened, FWD_NEW),
+	CASE("table swap: ACK on a closed flow stays where it was",
+	     su_swap_closed, in_swap, XDP_TX, ex_swap_flow, NULL, FWD_HIT),
 	CASE("active flows: reschedule of a closed flow counts nowhere",
 	     su_fin_resched, in_v4_tcp, XDP_TX, ex_resched,
 	     chk_resched_closed, { XLB_FLOW_RESCHEDULE, 1 }, { XLB_FWD_TX, 1 }),
