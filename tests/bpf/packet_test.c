@@ -1583,19 +1583,22 @@ static void in_notable(struct pkt *p)
 	build(p, &f_notable, NULL);
 }
 
+/* A TCP segment of flow f with these flags and one byte of data. */
+static void build_tcp(struct pkt *p, const struct tflow *f, __u8 flags)
+{
+	build(p, f, &(struct shape){ .tcp_flags = flags, .payload = 1 });
+}
+
 /* TCP RST */
 static void in_rst(struct pkt *p)
 {
-	build(p, &f4_tcp,
-	      &(struct shape){ .tcp_flags = PKT_TCP_RST | PKT_TCP_ACK,
-			       .payload = 1 });
+	build_tcp(p, &f4_tcp, PKT_TCP_RST | PKT_TCP_ACK);
 }
 
 /* TCP SYN: a SYN on a flow already sent is a client retrying */
 static void in_syn(struct pkt *p)
 {
-	build(p, &f4_tcp,
-	      &(struct shape){ .tcp_flags = PKT_TCP_SYN, .payload = 1 });
+	build_tcp(p, &f4_tcp, PKT_TCP_SYN);
 }
 
 static bool su_syn(void)
@@ -1607,9 +1610,7 @@ static bool su_syn(void)
 
 static void in_fin(struct pkt *p)
 {
-	build(p, &f4_tcp,
-	      &(struct shape){ .tcp_flags = PKT_TCP_FIN | PKT_TCP_ACK,
-			       .payload = 1 });
+	build_tcp(p, &f4_tcp, PKT_TCP_FIN | PKT_TCP_ACK);
 }
 
 static bool chk_counted(void)
@@ -1838,15 +1839,12 @@ static bool su_swap(void)
  * tuple (a bare SYN) is scheduled by the new table. */
 static void in_swap_fin(struct pkt *p)
 {
-	build(p, &f_swap,
-	      &(struct shape){ .tcp_flags = PKT_TCP_FIN | PKT_TCP_ACK,
-			       .payload = 1 });
+	build_tcp(p, &f_swap, PKT_TCP_FIN | PKT_TCP_ACK);
 }
 
 static void in_swap_syn(struct pkt *p)
 {
-	build(p, &f_swap,
-	      &(struct shape){ .tcp_flags = PKT_TCP_SYN, .payload = 1 });
+	build_tcp(p, &f_swap, PKT_TCP_SYN);
 }
 
 static bool su_swap_closed(void)
