@@ -33,8 +33,11 @@ BPF_OBJS := $(patsubst %,$(BUILD)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS := $(wildcard bpf/*.h bpf/lib/*.h)
 
-# Everything in user/ but main.c is the library the tests link as well.
-LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/ in layers (docs/architecture.md): everything but main.c is the
+# library the tests link as well.
+USER_LAYERS := core model dp agent cli
+LIB_SRCS := $(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c))
+LIB_HDRS := $(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.h))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 
@@ -58,7 +61,7 @@ help:
 	@echo "make test       run every test suite (needs root)"
 	@echo "make bench      data-path benchmarks"
 	@echo "make demo       namespaces, balanced traffic, failover"
-	@echo "make check      clang-format, cppcheck, shellcheck"
+	@echo "make check      layering of user/, clang-format, cppcheck, shellcheck"
 	@echo "make install    binary, man page, completion, unit, sample config"
 	@echo "                (PREFIX=/usr/local, DESTDIR=, SYSCONFDIR=/etc)"
 	@echo "make uninstall  remove what make install put in place"
@@ -71,7 +74,7 @@ $(DEPS_STAMP): scripts/install-deps.sh | $(BUILD)
 
 deps: $(DEPS_STAMP)
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests $(addprefix $(BUILD)/user/,$(USER_LAYERS)):
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(DEPS_STAMP) $(BUILD)
@@ -88,7 +91,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(LIB_OBJS) $(BUILD)/user/main.o: $(SKELS)
 
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user $(DEPS_STAMP)
+$(BUILD)/user/%.o: user/%.c | $(addprefix $(BUILD)/user/,$(USER_LAYERS)) $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -100,7 +103,7 @@ $(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
 UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
 	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(wildcard user/*.h) $(SKELS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
 
@@ -157,14 +160,15 @@ demo: all
 
 # clang-format 14 cannot say everything kernel style does: its findings
 # are shown, not fatal. cppcheck and ShellCheck findings fail the check.
-check:
-	$(Q)clang-format --dry-run bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c 2>&1 | grep -c warning | sed 's/^/clang-format: lines to reformat: /'
+check: all
+	$(Q)scripts/check-layers.py $(BUILD)
+	$(Q)clang-format --dry-run bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c 2>&1 | grep -c warning | sed 's/^/clang-format: lines to reformat: /'
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning --suppress=unknownMacro --inline-suppr -Ibpf -Iuser -I$(BUILD) user/
 	$(Q)shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
 	$(Q)shellcheck -s bash scripts/xlb.bash-completion
 
 format:
-	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*.h tests/*/*.c
+	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c
 
 # The config is installed only when there is none: an existing
 # $(SYSCONFDIR)/xlb/xlb.yaml is never overwritten (the sample always goes
@@ -212,4 +216,4 @@ uninstall:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)

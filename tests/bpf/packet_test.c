@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Packet tests: the real balancer and decap objects, maps filled through
- * user/dataplane.c, each case run once with BPF_PROG_TEST_RUN and checked
+ * user/dp/dataplane.c, each case run once with BPF_PROG_TEST_RUN and checked
  * for verdict, exact output bytes and counters. */
 #include <errno.h>
 #include <sched.h>
@@ -19,9 +19,10 @@
 
 #include "xlb_abi.h"
 #include "lib/hash.h"
-#include "dataplane.h"
-#include "log.h"
-#include "maglev.h"
+#include "dp/maps.h"
+#include "dp/decap.h"
+#include "core/log.h"
+#include "model/maglev.h"
 #include "pktgen.h"
 
 #define SEED 0x5eed1234U

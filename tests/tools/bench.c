@@ -32,11 +32,11 @@
 #include <net/if.h>
 
 #include "bench/drop.skel.h"
-#include "addr.h"
-#include "dataplane.h"
+#include "core/addr.h"
+#include "dp/maps.h"
 #include "lib/hash.h"
-#include "log.h"
-#include "maglev.h"
+#include "core/log.h"
+#include "model/maglev.h"
 
 #define HASH_SEED 0x5eed
 #define TABLE_SIZE 65537

@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "health.h"
-#include "log.h"
-#include "loop.h"
+#include "agent/health.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL

@@ -9,8 +9,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "dataplane.h"
-#include "maglev.h"
+#include "dp/maps.h"
+#include "model/maglev.h"
 
 #define ROUNDS 20
 #define MAX_BACKENDS 1000

@@ -16,11 +16,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "addr.h"
-#include "dataplane.h"
+#include "core/addr.h"
+#include "dp/maps.h"
+#include "dp/attach.h"
 #include "lib/hash.h"
-#include "log.h"
-#include "maglev.h"
+#include "core/log.h"
+#include "model/maglev.h"
 
 #define MAX_VIPS 16
 #define MAX_BACKENDS 64 /* per VIP */

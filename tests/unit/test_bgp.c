@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
-#include "bgp.h"
-#include "config.h"
+#include "core/addr.h"
+#include "agent/bgp.h"
+#include "model/config.h"
 
 static struct xlb_cfg *parse(const char *yaml)
 {

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "model/config.h"
 
 #define HEAD "interfaces: [eth0]\nvips:\n"
 /* One VIP in block style at lines 3..7; backends follow from line 8. */

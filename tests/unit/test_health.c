@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "health.h"
-#include "log.h"
-#include "loop.h"
+#include "agent/health.h"
+#include "core/log.h"
+#include "core/loop.h"
 
 #define MS 1000000ULL
 

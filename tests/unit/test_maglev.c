@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "maglev.h"
+#include "model/maglev.h"
 
 #define SIZE 65537
 #define SEED 0x5eed

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "health.h"
-#include "metrics.h"
+#include "model/config.h"
+#include "agent/health.h"
+#include "agent/metrics.h"
 
 /* A snapshot as the "stats" command answers, with awkward names. */
 static const char snapshot[] =

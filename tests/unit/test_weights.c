@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "weights.h"
+#include "model/weights.h"
 
 #define MAXB 8
 /* A monotonic clock long after boot, as the agent's is. */

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Weighted Maglev: every backend walks its own permutation of the slots
+ * and claims the next free one in turn. Weights set how often a backend
+ * gets a turn: each round adds its weight to a credit, and every full
+ * max-weight of credit buys one slot, so 1:2 yields one slot to two. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/hash.h"
+#include "model/maglev.h"
+
+struct walker {
+	__u32 id;
+	__u32 weight;
+	__u64 key;
+	__u32 offset;	/* first slot of the permutation */
+	__u32 skip;	/* step, 1..size-1 */
+	__u32 next;	/* how far along the permutation */
+	__u64 credit;
+};
+
+int maglev_is_prime(__u32 n)
+{
+	if (n < 2)
+		return 0;
+	for (__u32 d = 2; (__u64)d * d <= n; d++)
+		if (n % d == 0)
+			return 0;
+	return 1;
+}
+
+static __u32 key_hash(__u64 key, __u32 seed, __u32 salt)
+{
+	__u32 w[12] = { (__u32)key, (__u32)(key >> 32), salt };
+
+	return xlb_jhash_12words(w, seed);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct walker *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
+		 __u32 *table, __u32 size)
+{
+	struct walker *w;
+	__u32 filled = 0, max_weight = 0;
+	size_t i, nw = 0;
+
+	if (!maglev_is_prime(size))
+		return -EINVAL;
+	memset(table, 0, (size_t)size * sizeof(*table));
+	w = calloc(n ? n : 1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (!backends[i].weight)
+			continue;
+		w[nw].id = backends[i].id;
+		w[nw].weight = backends[i].weight;
+		w[nw].key = backends[i].key;
+		w[nw].offset = key_hash(w[nw].key, seed, 0x0ff5e7) % size;
+		w[nw].skip = key_hash(w[nw].key, seed, 0x5c1b) % (size - 1) + 1;
+		if (w[nw].weight > max_weight)
+			max_weight = w[nw].weight;
+		nw++;
+	}
+	if (!nw) {
+		free(w);
+		return -ENOENT;
+	}
+	/* Order-independence: walk backends sorted by their stable key. */
+	qsort(w, nw, sizeof(*w), by_key);
+	for (i = 1; i < nw; i++) {
+		if (w[i].key == w[i - 1].key) {
+			free(w);
+			return -EINVAL;
+		}
+	}
+
+	/* Marks slots taken by storing id + 1 style: ids are never 0. */
+	while (filled < size) {
+		for (i = 0; i < nw && filled < size; i++) {
+			w[i].credit += w[i].weight;
+			if (w[i].credit < max_weight)
+				continue;
+			w[i].credit -= max_weight;
+			for (;;) {
+				__u32 slot = (__u32)(((__u64)w[i].skip *
+						      w[i].next +
+						      w[i].offset) % size);
+
+				w[i].next++;
+				if (!table[slot]) {
+					table[slot] = w[i].id;
+					filled++;
+					break;
+				}
+			}
+		}
+	}
+	free(w);
+	return 0;
+}
