@@ -18,23 +18,13 @@
 #include "core/loop.h"
 #include "model/maglev.h"
 #include "agent/state.h"
+#include "agent/sweep.h"
 #include "model/weights.h"
 
 enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
 
 #define NSEC_PER_SEC 1000000000ULL
 #define DRAIN_CHECK_NS NSEC_PER_SEC
-/* Active flows are counted by the data path (xlb_abi.h); the sweep walks
- * the flow table every period, in batches a few ms apart so that the loop
- * serves checks in between (1M flows: about 250 batches), takes flows
- * idle past their protocol's timeout out of the counts and corrects their
- * drift. The first sweep runs soon after start, for adopted flows. */
-#define SWEEP_PERIOD_NS (10 * NSEC_PER_SEC)
-#define SWEEP_FIRST_NS NSEC_PER_SEC
-#define SWEEP_STEP_NS 1000000ULL
-#define SWEEP_BATCH 4096
-#define TCP_IDLE_NS (300 * NSEC_PER_SEC)
-#define UDP_IDLE_NS (30 * NSEC_PER_SEC)
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define WEIGHTS_PERIOD_NS (1000000000ULL)
 
@@ -113,13 +103,7 @@ struct state {
 	size_t n_adopted_backends;
 	uint64_t drain_timer;	/* runs while a backend drains */
 	uint64_t weights_timer;	/* recomputes effective weights */
-	uint64_t sweep_timer;	/* the flow table's sweep: next batch or
-				 * next sweep */
-	struct flow_sweep *sweep;	/* the sweep under way, if any */
-	struct flow_sweep_stats last_sweep;	/* the last complete one */
-	__u64 sweeps;		/* complete sweeps */
-	__u64 drift_total;	/* over all sweeps */
-	__u64 sweep_began_ns, sweep_ns;	/* the last one's start, length */
+	struct sweep *sweep;	/* the flow table's */
 	__u32 *scratch;		/* table being built */
 	__u32 scratch_size;
 };
@@ -141,7 +125,6 @@ struct backend_spec {
 };
 
 static void weights_tick(struct loop *loop, void *arg);
-static void sweep_tick(struct loop *loop, void *arg);
 
 struct state *state_new(struct dataplane *dp, struct loop *loop)
 {
@@ -152,58 +135,14 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 	st->dp = dp;
 	st->loop = loop;
 	st->next_backend = 1;
+	st->sweep = sweep_start(dp, loop);
+	if (!st->sweep) {
+		free(st);
+		return NULL;
+	}
 	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
 					   weights_tick, st);
-	st->sweep_timer = loop_add_timer(loop, SWEEP_FIRST_NS, sweep_tick, st);
 	return st;
-}
-
-/* One batch of the flow table's sweep; the next batch, or the next sweep,
- * on a timer. */
-static void sweep_tick(struct loop *loop, void *arg)
-{
-	struct state *st = arg;
-	struct flow_sweep_opts o = { .now_ns = loop_now_ns(),
-				     .tcp_idle_ns = TCP_IDLE_NS,
-				     .udp_idle_ns = UDP_IDLE_NS,
-				     .correct = true };
-	struct flow_sweep_stats ss;
-	__u64 next = SWEEP_PERIOD_NS;
-	int rc;
-
-	st->sweep_timer = 0;
-	if (!st->sweep) {
-		st->sweep = dataplane_sweep_start(st->dp, &o);
-		st->sweep_began_ns = o.now_ns;
-		if (!st->sweep) {
-			pr_warn("flow sweep: %s\n", strerror(errno));
-			goto out;
-		}
-	}
-	rc = dataplane_sweep_step(st->sweep, SWEEP_BATCH, &ss);
-	if (!rc) {
-		next = SWEEP_STEP_NS;
-		goto out;
-	}
-	if (rc < 0) {
-		pr_warn("flow sweep: %s\n", strerror(-rc));
-	} else {
-		st->last_sweep = ss;
-		st->sweeps++;
-		st->drift_total += ss.drift;
-		st->sweep_ns = loop_now_ns() - st->sweep_began_ns;
-		if (ss.drift)
-			pr_debug("flow sweep: %llu entries, %llu active, %llu "
-				 "idle, counts off by %llu corrected\n",
-				 (unsigned long long)ss.entries,
-				 (unsigned long long)ss.active,
-				 (unsigned long long)ss.idle,
-				 (unsigned long long)ss.drift);
-	}
-	dataplane_sweep_free(st->sweep);
-	st->sweep = NULL;
-out:
-	st->sweep_timer = loop_add_timer(loop, next, sweep_tick, st);
 }
 
 static void vip_free(struct vip *v)
@@ -224,9 +163,7 @@ void state_free(struct state *st)
 		loop_del_timer(st->loop, st->drain_timer);
 	if (st->weights_timer)
 		loop_del_timer(st->loop, st->weights_timer);
-	if (st->sweep_timer)
-		loop_del_timer(st->loop, st->sweep_timer);
-	dataplane_sweep_free(st->sweep);
+	sweep_stop(st->sweep);
 	for (size_t i = 0; i < st->n_vips; i++)
 		vip_free(st->vips[i]);
 	free(st->vips);
@@ -1015,10 +952,12 @@ static json_object *cmd_show(struct state *st, json_object *req)
 static json_object *sweep_json(const struct state *st)
 {
 	json_object *o = json_object_new_object();
-	const struct flow_sweep_stats *s = &st->last_sweep;
+	struct sweep_status ss;
+	const struct flow_sweep_stats *s = &ss.last;
 
+	sweep_get_status(st->sweep, &ss);
 	json_object_object_add(o, "sweeps",
-			       json_object_new_int64((int64_t)st->sweeps));
+			       json_object_new_int64((int64_t)ss.sweeps));
 	json_object_object_add(o, "entries",
 			       json_object_new_int64((int64_t)s->entries));
 	json_object_object_add(o, "active",
@@ -1028,9 +967,9 @@ static json_object *sweep_json(const struct state *st)
 	json_object_object_add(o, "drift",
 			       json_object_new_int64((int64_t)s->drift));
 	json_object_object_add(o, "drift_total",
-			       json_object_new_int64((int64_t)st->drift_total));
+			       json_object_new_int64((int64_t)ss.drift_total));
 	json_object_object_add(o, "duration_ms",
-			       json_object_new_double(st->sweep_ns / 1e6));
+			       json_object_new_double(ss.duration_ns / 1e6));
 	return o;
 }
 
