@@ -397,15 +397,64 @@ static void add_vip_status(const char *name, const struct xlb_vip_key *key,
 	json_object_array_add(vs->arr, o);
 }
 
+static json_object *sessions_json(const struct bgp_status *s)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t i = 0; i < s->n_sessions; i++) {
+		const struct bgp_session *ss = &s->sessions[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "neighbor",
+				       json_object_new_string(ss->neighbor));
+		json_object_object_add(o, "as", json_object_new_int64(ss->as));
+		json_object_object_add(o, "protocol",
+				       json_object_new_string(ss->protocol));
+		json_object_object_add(o, "state",
+				       json_object_new_string(ss->state));
+		json_object_object_add(o, "since",
+				       json_object_new_string(ss->since));
+		json_object_object_add(o, "info",
+				       json_object_new_string(ss->info));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *bgp_status_json(const struct bgp_status *s)
+{
+	json_object *o = json_object_new_object(), *routes;
+	char p[BGP_PREFIX_STRLEN];
+
+	json_object_object_add(o, "running", json_object_new_boolean(s->running));
+	json_object_object_add(o, "pid", json_object_new_int(s->pid));
+	json_object_object_add(o, "config", json_object_new_string(s->config));
+	json_object_object_add(o, "socket", json_object_new_string(s->socket));
+	routes = json_object_new_array();
+	for (size_t i = 0; i < s->n_announced; i++)
+		json_object_array_add(routes, json_object_new_string(
+				bgp_prefix_str(&s->announced[i], p, sizeof(p))));
+	json_object_object_add(o, "announced", routes);
+	if (s->has_sessions)
+		json_object_object_add(o, "sessions", sessions_json(s));
+	return o;
+}
+
 /* xlb bgp: the speaker, its sessions (when asked), and each VIP's
  * announcement. */
 static json_object *bgp_reply(struct agent *a, bool sessions)
 {
-	json_object *o = a->cfg->bgp.enabled && a->bgp
-				 ? bgp_status(a->bgp, sessions)
-				 : json_object_new_object();
 	struct vip_status vs = { .a = a, .arr = json_object_new_array() };
+	struct bgp_status bs;
+	json_object *o;
 
+	if (a->cfg->bgp.enabled && a->bgp &&
+	    !bgp_status(a->bgp, sessions, &bs)) {
+		o = bgp_status_json(&bs);
+		bgp_status_free(&bs);
+	} else {
+		o = json_object_new_object();
+	}
 	json_object_object_add(o, "enabled",
 			       json_object_new_boolean(a->cfg->bgp.enabled));
 	if (a->cfg->bgp.enabled)

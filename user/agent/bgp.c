@@ -71,8 +71,7 @@ struct bgp {
 
 /* ---- the config text ---- */
 
-static const char *prefix_str(const struct bgp_route *r, char *buf,
-			      size_t len)
+const char *bgp_prefix_str(const struct bgp_route *r, char *buf, size_t len)
 {
 	char a[XLB_ADDR_STRLEN];
 
@@ -85,14 +84,14 @@ static const char *prefix_str(const struct bgp_route *r, char *buf,
 static void render_static(FILE *f, const char *name, __u8 family,
 			  const struct bgp_route *routes, size_t n)
 {
-	char p[XLB_ADDR_STRLEN + 8];
+	char p[BGP_PREFIX_STRLEN];
 
 	fprintf(f, "protocol static %s {\n\t%s;\n", name,
 		family == XLB_FAMILY_V4 ? "ipv4" : "ipv6");
 	for (size_t i = 0; i < n; i++)
 		if (routes[i].family == family)
 			fprintf(f, "\troute %s blackhole;\n",
-				prefix_str(&routes[i], p, sizeof(p)));
+				bgp_prefix_str(&routes[i], p, sizeof(p)));
 	fputs("}\n\n", f);
 }
 
@@ -511,16 +510,16 @@ static bool has_route(const struct bgp_route *routes, size_t n,
 static void log_changes(const struct bgp *b, const struct bgp_route *routes,
 			size_t n)
 {
-	char p[XLB_ADDR_STRLEN + 8];
+	char p[BGP_PREFIX_STRLEN];
 
 	for (size_t i = 0; i < n; i++)
 		if (!has_route(b->routes, b->n_routes, &routes[i]))
 			pr_info("bgp: announcing %s\n",
-				prefix_str(&routes[i], p, sizeof(p)));
+				bgp_prefix_str(&routes[i], p, sizeof(p)));
 	for (size_t i = 0; i < b->n_routes; i++)
 		if (!has_route(routes, n, &b->routes[i]))
 			pr_info("bgp: withdrawing %s\n",
-				prefix_str(&b->routes[i], p, sizeof(p)));
+				bgp_prefix_str(&b->routes[i], p, sizeof(p)));
 }
 
 static int keep_neighbors(struct bgp *b, const struct xlb_cfg_bgp *cfg)
@@ -677,8 +676,10 @@ out:
 }
 
 /* "1002-xlb_peer0  BGP  ---  up  2026-12-01 18:50:23  Established" and
- * its continuation lines (" xlb_peer1 ..."): one session each. */
-static void add_sessions(struct bgp *b, const char *reply, json_object *arr)
+ * its continuation lines (" xlb_peer1 ..."): one session each, into
+ * out->sessions (room for every neighbour). */
+static void add_sessions(const struct bgp *b, const char *reply,
+			 struct bgp_status *out)
 {
 	const char *line = reply;
 
@@ -687,8 +688,7 @@ static void add_sessions(struct bgp *b, const char *reply, json_object *arr)
 		char info[128] = "";
 		const char *s = line, *end = strchr(line, '\n');
 		const struct xlb_cfg_bgp_neighbor *nb;
-		json_object *o;
-		char a[XLB_ADDR_STRLEN], since[40];
+		struct bgp_session *o;
 		size_t idx;
 
 		if (!strncmp(s, "1002-", 5))
@@ -701,55 +701,59 @@ static void add_sessions(struct bgp *b, const char *reply, json_object *arr)
 			   proto, table, state, day, hms, info) < 6 ||
 		    strcmp(proto, "BGP") ||
 		    sscanf(name, "xlb_peer%zu", &idx) != 1 ||
-		    idx >= b->n_neighbors)
+		    idx >= b->n_neighbors || out->n_sessions >= b->n_neighbors)
 			goto next;
 		nb = &b->neighbors[idx];
-		o = json_object_new_object();
-		snprintf(since, sizeof(since), "%s %s", day, hms);
-		json_object_object_add(o, "neighbor",
-				       json_object_new_string(xlb_addr_str(
-					       &nb->addr, nb->family, a,
-					       sizeof(a))));
-		json_object_object_add(o, "as", json_object_new_int64(nb->as));
-		json_object_object_add(o, "protocol",
-				       json_object_new_string(name));
-		json_object_object_add(o, "state",
-				       json_object_new_string(state));
-		json_object_object_add(o, "since",
-				       json_object_new_string(since));
-		json_object_object_add(o, "info", json_object_new_string(info));
-		json_object_array_add(arr, o);
+		o = &out->sessions[out->n_sessions++];
+		xlb_addr_str(&nb->addr, nb->family, o->neighbor,
+			     sizeof(o->neighbor));
+		o->as = nb->as;
+		snprintf(o->protocol, sizeof(o->protocol), "%s", name);
+		snprintf(o->state, sizeof(o->state), "%s", state);
+		snprintf(o->since, sizeof(o->since), "%s %s", day, hms);
+		snprintf(o->info, sizeof(o->info), "%s", info);
 next:
 		line = end ? end + 1 : NULL;
 	}
 }
 
-json_object *bgp_status(struct bgp *b, bool sessions)
+int bgp_status(struct bgp *b, bool sessions, struct bgp_status *out)
 {
-	json_object *o = json_object_new_object(), *routes, *arr;
-	char p[XLB_ADDR_STRLEN + 8], reply[16384];
-	bool alive = speaker_alive(b);
+	char reply[16384];
 
-	json_object_object_add(o, "running", json_object_new_boolean(alive));
-	json_object_object_add(o, "pid", json_object_new_int(alive ? b->pid
-								   : 0));
-	json_object_object_add(o, "config",
-			       json_object_new_string(b->run_dir ? b->conf
-								 : ""));
-	json_object_object_add(o, "socket",
-			       json_object_new_string(b->run_dir ? b->ctl : ""));
-	routes = json_object_new_array();
-	for (size_t i = 0; alive && i < b->n_routes; i++)
-		json_object_array_add(routes, json_object_new_string(prefix_str(
-						      &b->routes[i], p,
-						      sizeof(p))));
-	json_object_object_add(o, "announced", routes);
-	if (!sessions)
-		return o;
-	arr = json_object_new_array();
-	if (alive && !bird_query(b->ctl, "show protocols\n", reply,
-				 sizeof(reply)))
-		add_sessions(b, reply, arr);
-	json_object_object_add(o, "sessions", arr);
-	return o;
+	memset(out, 0, sizeof(*out));
+	out->running = speaker_alive(b);
+	out->pid = out->running ? b->pid : 0;
+	if (b->run_dir) {
+		snprintf(out->config, sizeof(out->config), "%s", b->conf);
+		snprintf(out->socket, sizeof(out->socket), "%s", b->ctl);
+	}
+	if (out->running && b->n_routes) {
+		out->announced = calloc(b->n_routes, sizeof(*out->announced));
+		if (!out->announced)
+			return -ENOMEM;
+		memcpy(out->announced, b->routes,
+		       b->n_routes * sizeof(*out->announced));
+		out->n_announced = b->n_routes;
+	}
+	out->has_sessions = sessions;
+	if (!sessions || !out->running || !b->n_neighbors)
+		return 0;
+	out->sessions = calloc(b->n_neighbors, sizeof(*out->sessions));
+	if (!out->sessions) {
+		bgp_status_free(out);
+		return -ENOMEM;
+	}
+	if (!bird_query(b->ctl, "show protocols\n", reply, sizeof(reply)))
+		add_sessions(b, reply, out);
+	return 0;
+}
+
+void bgp_status_free(struct bgp_status *s)
+{
+	free(s->announced);
+	free(s->sessions);
+	s->announced = NULL;
+	s->sessions = NULL;
+	s->n_announced = s->n_sessions = 0;
 }

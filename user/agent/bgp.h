@@ -3,11 +3,12 @@
 #ifndef XLB_BGP_H
 #define XLB_BGP_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/un.h>
 
-#include <json-c/json.h>
-
+#include "core/addr.h"
 #include "xlb_abi.h"
 
 struct loop;
@@ -18,6 +19,10 @@ struct bgp_route {
 	union xlb_addr addr;
 	__u8 family;
 };
+
+/* A route as BIRD and xlb bgp write it: "203.0.113.10/32". */
+#define BGP_PREFIX_STRLEN (XLB_ADDR_STRLEN + 8)
+const char *bgp_prefix_str(const struct bgp_route *r, char *buf, size_t len);
 
 /*
  * Renders the BIRD config for cfg announcing routes[0..n-1] (sorted, no
@@ -45,9 +50,33 @@ void bgp_free(struct bgp *b);
 int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 	      const struct bgp_route *routes, size_t n);
 
+/* A BGP session as BIRD's "show protocols" tells it. */
+struct bgp_session {
+	char neighbor[XLB_ADDR_STRLEN];
+	__u32 as;
+	char protocol[64];	/* BIRD's name for it: xlb_peerN */
+	char state[16];		/* "up", "start", ... */
+	char since[40];		/* "2026-12-01 18:50:23" */
+	char info[128];		/* "Established", "Connect", ... */
+};
+
+struct bgp_status {
+	bool running;		/* the speaker's process */
+	int pid;		/* 0 when not running */
+	char config[PATH_MAX];	/* "" before the first config */
+	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct bgp_route *announced;	/* while running */
+	size_t n_announced;
+	bool has_sessions;	/* asked for: sessions[] is filled */
+	struct bgp_session *sessions;
+	size_t n_sessions;
+};
+
 /* The speaker's process, config, announced routes and, with sessions,
  * each session's state from BIRD's control socket (a blocking query of
- * up to 300 ms: for xlb bgp, not for every scrape). */
-json_object *bgp_status(struct bgp *b, bool sessions);
+ * up to 300 ms: for xlb bgp, not for every scrape). Returns 0 or -errno;
+ * free with bgp_status_free(). */
+int bgp_status(struct bgp *b, bool sessions, struct bgp_status *out);
+void bgp_status_free(struct bgp_status *s);
 
 #endif /* XLB_BGP_H */
