@@ -8,71 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/addr.h"
-#include "model/config.h"
 #include "agent/ctl.h"
-#include "dp/maps.h"
-#include "agent/health.h"
-#include "lib/hash.h"
-#include "core/log.h"
-#include "core/loop.h"
-#include "model/maglev.h"
-#include "agent/state.h"
+#include "agent/state_priv.h"
 #include "agent/sweep.h"
-#include "model/weights.h"
-
-enum backend_state { BE_UP, BE_DOWN, BE_DRAINING };
+#include "core/addr.h"
+#include "core/log.h"
+#include "dp/maps.h"
+#include "model/maglev.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define DRAIN_CHECK_NS NSEC_PER_SEC
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
-#define WEIGHTS_PERIOD_NS (1000000000ULL)
 
 static const char *const state_names[] = {
 	[BE_UP] = "up", [BE_DOWN] = "down", [BE_DRAINING] = "draining",
-};
-
-struct vip;
-
-struct backend {
-	struct vip *vip;
-	__u32 id;
-	union xlb_addr addr;
-	__u8 family;
-	__u32 weight;		/* configured */
-	enum backend_state state;	/* derived: see backend_refresh() */
-	bool healthy;		/* the health checker's verdict */
-	bool draining;		/* operator: no new flows */
-	bool drained;		/* draining, and no active flow left (or the
-				 * drain timed out) */
-	bool drain_remove;	/* remove once drained */
-	__u64 drain_deadline_ns;	/* loop_now_ns() when drained anyway */
-	__u64 since_ms;		/* added or risen (slow start); 0 = long ago */
-	struct weights_state wst;	/* dynamic weights' memory */
-	struct weights_output wout;	/* the last computed weight and why */
-	struct health_target *hc;
-	struct hc_params hcp;	/* what hc runs with */
-	char zone[XLB_CFG_ZONE_MAX + 1];	/* "" = none */
-	bool seen;		/* marked while applying a config */
-};
-
-struct vip {
-	struct state *st;
-	struct hc_params hcp;	/* for backends added at run time */
-	struct weights_params wp;
-	struct weights_vip wv;
-	struct weights_zone zone;	/* prefer_zone: as last weighed */
-	char name[64];
-	__u32 id;
-	struct xlb_vip_key key;
-	__u32 flags;
-	__u32 table_size;
-	struct backend **backends;
-	size_t n_backends;
-	__u64 rebuilds;
-	__u64 rebuild_ns_total;	/* time spent building and swapping */
-	__u64 last_rebuild_ns;
-	bool seen;
 };
 
 /* What a previous agent left in the pinned maps. */
@@ -85,46 +34,6 @@ struct adopted_backend {
 	__u32 id;
 	struct xlb_backend be;
 };
-
-struct state {
-	struct dataplane *dp;
-	struct loop *loop;
-	struct xlb_config dpcfg;
-	char zone[XLB_CFG_ZONE_MAX + 1];	/* this host's; "" = none */
-	struct vip **vips;
-	size_t n_vips;
-	__u8 vip_used[XLB_MAX_VIPS];
-	__u8 backend_used[XLB_MAX_BACKENDS];
-	__u32 next_backend;	/* ids are handed out round-robin so a freed
-				 * id is not reused at once */
-	struct adopted_vip *adopted_vips;
-	size_t n_adopted_vips;
-	struct adopted_backend *adopted_backends;
-	size_t n_adopted_backends;
-	uint64_t drain_timer;	/* runs while a backend drains */
-	uint64_t weights_timer;	/* recomputes effective weights */
-	struct sweep *sweep;	/* the flow table's */
-	__u32 *scratch;		/* table being built */
-	__u32 scratch_size;
-};
-
-/* Inputs for creating or updating a VIP or a backend. */
-struct vip_spec {
-	const char *name;
-	struct xlb_vip_key key;
-	__u32 flags;
-	__u32 table_size;
-};
-
-struct backend_spec {
-	union xlb_addr addr;
-	__u8 family;
-	__u32 weight;
-	const char *zone;		/* NULL: none */
-	const struct hc_params *hcp;	/* NULL: the VIP's */
-};
-
-static void weights_tick(struct loop *loop, void *arg);
 
 struct state *state_new(struct dataplane *dp, struct loop *loop)
 {
@@ -140,8 +49,7 @@ struct state *state_new(struct dataplane *dp, struct loop *loop)
 		free(st);
 		return NULL;
 	}
-	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
-					   weights_tick, st);
+	table_weights_start(st);
 	return st;
 }
 
@@ -310,191 +218,6 @@ static int write_backend(struct state *st, const struct backend *b)
 	};
 
 	return dataplane_set_backend(st->dp, b->id, &be);
-}
-
-/* Maglev key of a backend: its address, so tables do not depend on ids or
- * the order backends were added, and every host computes the same one. */
-static __u64 backend_key(const struct backend *b)
-{
-	__u32 w[12] = { b->addr.v6[0], b->addr.v6[1], b->addr.v6[2],
-			b->addr.v6[3], b->family };
-	__u32 lo = xlb_jhash_12words(w, 0), hi = xlb_jhash_12words(w, 1);
-
-	return ((__u64)hi << 32) | lo;
-}
-
-static __u64 now_ms(void)
-{
-	return loop_now_ns() / 1000000ULL;
-}
-
-/* Computes every backend's effective weight (weights.c) from its base
- * weight, state and what its health checks measured. */
-static int vip_weigh(struct vip *v, __u64 now)
-{
-	size_t n = v->n_backends ? v->n_backends : 1;
-	struct weights_input *in = calloc(n, sizeof(*in));
-	struct weights_state *wst = calloc(n, sizeof(*wst));
-	struct weights_output *out = calloc(n, sizeof(*out));
-	char buf[XLB_ADDR_STRLEN];
-
-	if (!in || !wst || !out) {
-		free(in);
-		free(wst);
-		free(out);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < v->n_backends; i++) {
-		struct backend *b = v->backends[i];
-		struct health_stats hs = { .success_ratio = 1 };
-
-		if (b->hc)
-			health_get_stats(b->hc, &hs);
-		in[i] = (struct weights_input){
-			.base = b->weight,
-			.up = b->healthy,
-			.draining = b->draining,
-			.latency_ewma_ns = hs.latency_ewma_ns,
-			.latency_p99_ns = hs.latency_p99_ns,
-			.error_ratio = 1 - hs.success_ratio,
-			.since_ms = b->since_ms,
-			.active_flows = dataplane_active_flows(v->st->dp,
-							       b->id),
-			.local_zone = v->st->zone[0] &&
-				      !strcmp(b->zone, v->st->zone),
-		};
-		wst[i] = b->wst;
-	}
-	weights_compute(&v->wp, in, wst, out, v->n_backends, now);
-	weights_zone_status(&v->wp, in, out, v->n_backends, &v->zone);
-	for (size_t i = 0; i < v->n_backends; i++) {
-		struct backend *b = v->backends[i];
-
-		b->wst = wst[i];
-		b->wout = out[i];
-		if (out[i].event == WEIGHTS_EV_DEGRADED)
-			pr_warn("vip %s: backend %s degraded: %s\n", v->name,
-				xlb_addr_str(&b->addr, b->family, buf,
-					     sizeof(buf)),
-				out[i].why);
-		else if (out[i].event == WEIGHTS_EV_RECOVERED)
-			pr_info("vip %s: backend %s recovering: %s\n", v->name,
-				xlb_addr_str(&b->addr, b->family, buf,
-					     sizeof(buf)),
-				out[i].why);
-	}
-	free(in);
-	free(wst);
-	free(out);
-	return 0;
-}
-
-/* Builds the VIP's Maglev table from the effective weights last computed
- * and swaps it in. */
-static int vip_build(struct state *st, struct vip *v, __u64 now)
-{
-	struct weights_output *out;
-	struct weights_state *wst;
-	struct maglev_backend *mb;
-	size_t n = v->n_backends ? v->n_backends : 1;
-	__u64 start_ns;
-	int err;
-
-	if (st->scratch_size < v->table_size) {
-		__u32 *t = realloc(st->scratch, v->table_size * sizeof(*t));
-
-		if (!t)
-			return -ENOMEM;
-		st->scratch = t;
-		st->scratch_size = v->table_size;
-	}
-	mb = calloc(n, sizeof(*mb));
-	wst = calloc(n, sizeof(*wst));
-	out = calloc(n, sizeof(*out));
-	if (!mb || !wst || !out) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < v->n_backends; i++) {
-		struct backend *b = v->backends[i];
-
-		mb[i] = (struct maglev_backend){ .id = b->id,
-						 .weight = b->wout.effective,
-						 .key = backend_key(b) };
-		wst[i] = b->wst;
-		out[i] = b->wout;
-	}
-	start_ns = loop_now_ns();
-	err = maglev_build(mb, v->n_backends, st->dpcfg.hash_seed,
-			   st->scratch, v->table_size);
-	if (err && err != -ENOENT)
-		goto out;
-	if (err == -ENOENT)
-		pr_warn("vip %s: no backend up\n", v->name);
-	err = dataplane_set_table(st->dp, v->id, st->scratch, v->table_size);
-	if (err)
-		goto out;
-	v->rebuilds++;
-	v->last_rebuild_ns = loop_now_ns() - start_ns;
-	v->rebuild_ns_total += v->last_rebuild_ns;
-	weights_applied(&v->wv, wst, out, v->n_backends, now);
-	for (size_t i = 0; i < v->n_backends; i++)
-		v->backends[i]->wst = wst[i];
-out:
-	free(mb);
-	free(wst);
-	free(out);
-	return err;
-}
-
-/* A change that must reach the table now: weigh, then build. */
-static int vip_rebuild(struct state *st, struct vip *v)
-{
-	__u64 now = now_ms();
-	int err = vip_weigh(v, now);
-
-	return err ? err : vip_build(st, v, now);
-}
-
-/* Once a period: effective weights follow latency and errors, and the
- * table is rebuilt only when weights_should_rebuild() says a share moved
- * enough, for long enough, and not too soon after the last rebuild. */
-static void weights_tick(struct loop *loop, void *arg)
-{
-	struct state *st = arg;
-	__u64 now = now_ms();
-	char why[128];
-
-	st->weights_timer = loop_add_timer(loop, WEIGHTS_PERIOD_NS,
-					   weights_tick, st);
-	for (size_t i = 0; i < st->n_vips; i++) {
-		struct vip *v = st->vips[i];
-		struct weights_output *out;
-		struct weights_state *wst;
-		size_t n = v->n_backends ? v->n_backends : 1;
-		bool rebuild;
-
-		if (vip_weigh(v, now))
-			continue;
-		wst = calloc(n, sizeof(*wst));
-		out = calloc(n, sizeof(*out));
-		for (size_t j = 0; wst && out && j < v->n_backends; j++) {
-			wst[j] = v->backends[j]->wst;
-			out[j] = v->backends[j]->wout;
-		}
-		rebuild = wst && out &&
-			  weights_should_rebuild(&v->wp, &v->wv, wst, out,
-						 v->n_backends, now, why,
-						 sizeof(why));
-		free(wst);
-		free(out);
-		if (!rebuild)
-			continue;
-		pr_debug("vip %s: weights moved (%s): rebuilding\n", v->name,
-			 why);
-		if (vip_build(st, v, now))
-			pr_warn("vip %s: table rebuild failed\n", v->name);
-	}
 }
 
 static int write_vip(struct state *st, const struct vip *v)
@@ -682,7 +405,7 @@ static void backend_remove(struct state *st, struct vip *v,
 /* Rebuilds the VIP's table and (re)publishes the VIP. */
 static int vip_publish(struct state *st, struct vip *v)
 {
-	int err = vip_rebuild(st, v);
+	int err = state_vip_rebuild(st, v);
 
 	return err ? err : write_vip(st, v);
 }
@@ -702,7 +425,7 @@ static void backend_refresh(struct state *st, struct backend *b)
 	b->state = s;
 	err = write_backend(st, b);
 	if (!err)
-		err = vip_rebuild(st, b->vip);
+		err = state_vip_rebuild(st, b->vip);
 	if (err)
 		pr_warn("vip %s: map update failed: %s\n", b->vip->name,
 			strerror(-err));
@@ -1115,7 +838,7 @@ static void drain_tick(struct loop *loop, void *arg)
 				flows[b->id] ? "timeout" : "no active flow");
 			if (b->drain_remove) {
 				backend_remove(st, v, b);
-				vip_rebuild(st, v);
+				state_vip_rebuild(st, v);
 			}
 		}
 	}
@@ -1176,12 +899,12 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 		if (!backend_upsert(st, v, &s))
 			return ctl_error("cannot add backend: %s",
 					 strerror(errno));
-		ret = vip_rebuild(st, v);
+		ret = state_vip_rebuild(st, v);
 	} else if (!b) {
 		return ctl_error("no such backend in VIP '%s'", v->name);
 	} else if (!strcmp(verb, "del")) {
 		backend_remove(st, v, b);
-		ret = vip_rebuild(st, v);
+		ret = state_vip_rebuild(st, v);
 	} else if (!strcmp(verb, "set")) {
 		bool has_weight = req_uint(req, "weight", -2, 65535) != -2;
 
@@ -1192,7 +915,7 @@ static json_object *cmd_backend(struct state *st, const char *verb,
 			b->weight = (__u32)weight;
 		if (zone)
 			snprintf(b->zone, sizeof(b->zone), "%s", zone);
-		ret = vip_rebuild(st, v);
+		ret = state_vip_rebuild(st, v);
 	} else if (!strcmp(verb, "drain")) {
 		long long timeout = req_uint(req, "timeout_ms",
 					     DEFAULT_DRAIN_TIMEOUT_MS,

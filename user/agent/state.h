@@ -10,9 +10,26 @@
 #include "xlb_abi.h"
 
 struct dataplane;
+struct hc_params;
 struct loop;
 struct xlb_cfg;
 struct state;
+
+/* Inputs for creating or updating a VIP or a backend. */
+struct vip_spec {
+	const char *name;
+	struct xlb_vip_key key;
+	__u32 flags;
+	__u32 table_size;
+};
+
+struct backend_spec {
+	union xlb_addr addr;
+	__u8 family;
+	__u32 weight;
+	const char *zone;		/* NULL: none */
+	const struct hc_params *hcp;	/* NULL: the VIP's */
+};
 
 struct state *state_new(struct dataplane *dp, struct loop *loop);
 void state_free(struct state *st);
@@ -29,6 +46,12 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg);
  * takes them from the interface). Applied with the next config. */
 void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
 			     const union xlb_addr *src6);
+
+struct vip;
+
+/* A change that must reach the table now: weighs the VIP's backends, then
+ * builds its table and swaps it in. Returns 0 or -errno. */
+int state_vip_rebuild(struct state *st, struct vip *v);
 
 /* The data path hints that a backend may be failing: probe it now. */
 void state_hint(struct state *st, __u32 backend_id);
