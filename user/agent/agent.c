@@ -25,6 +25,7 @@
 
 #include "core/addr.h"
 #include "agent/agent.h"
+#include "agent/api.h"
 #include "agent/bgp.h"
 #include "agent/state.h"
 #include "model/config.h"
@@ -34,11 +35,13 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "agent/metrics.h"
+#include "agent/snapshot.h"
 
 struct agent {
 	struct loop *loop;
 	struct dataplane *dp;
 	struct ctl_server *ctl;
+	struct api api;		/* what ctl answers from */
 	struct state *state;
 	struct dataplane_hints *hints;
 	struct metrics *metrics;	/* NULL when off or not listening */
@@ -349,8 +352,9 @@ static int apply_config(struct agent *a, struct xlb_cfg *cfg)
 	return err;
 }
 
-static int do_reload(struct agent *a, char *err, size_t errlen)
+static int do_reload(void *arg, char *err, size_t errlen)
 {
+	struct agent *a = arg;
 	struct xlb_cfg *cfg;
 	int ret;
 
@@ -369,123 +373,52 @@ static int do_reload(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-struct vip_status {
+struct bgp_vips {
 	const struct agent *a;
-	json_object *arr;
+	struct snap_bgp *out;
+	int err;
 };
 
 static void add_vip_status(const char *name, const struct xlb_vip_key *key,
 			   size_t healthy, size_t total, void *arg)
 {
-	struct vip_status *vs = arg;
-	json_object *o = json_object_new_object();
-	const char *why = not_announced(vs->a, name, healthy);
-	char buf[XLB_ADDR_STRLEN];
+	struct bgp_vips *bv = arg;
+	struct snap_bgp *s = bv->out;
+	struct snap_bgp_vip *v = realloc(s->vips, (s->n_vips + 1) * sizeof(*v));
 
-	json_object_object_add(o, "name", json_object_new_string(name));
-	json_object_object_add(o, "address",
-			       json_object_new_string(xlb_addr_str(
-				       &key->addr, key->family, buf,
-				       sizeof(buf))));
-	json_object_object_add(o, "healthy_backends",
-			       json_object_new_int64((int64_t)healthy));
-	json_object_object_add(o, "backends",
-			       json_object_new_int64((int64_t)total));
-	json_object_object_add(o, "announced", json_object_new_boolean(!why));
-	json_object_object_add(o, "why",
-			       json_object_new_string(why ? why : ""));
-	json_object_array_add(vs->arr, o);
-}
-
-static json_object *sessions_json(const struct bgp_status *s)
-{
-	json_object *arr = json_object_new_array();
-
-	for (size_t i = 0; i < s->n_sessions; i++) {
-		const struct bgp_session *ss = &s->sessions[i];
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "neighbor",
-				       json_object_new_string(ss->neighbor));
-		json_object_object_add(o, "as", json_object_new_int64(ss->as));
-		json_object_object_add(o, "protocol",
-				       json_object_new_string(ss->protocol));
-		json_object_object_add(o, "state",
-				       json_object_new_string(ss->state));
-		json_object_object_add(o, "since",
-				       json_object_new_string(ss->since));
-		json_object_object_add(o, "info",
-				       json_object_new_string(ss->info));
-		json_object_array_add(arr, o);
+	if (!v) {
+		bv->err = -ENOMEM;
+		return;
 	}
-	return arr;
+	s->vips = v;
+	v = &v[s->n_vips++];
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	xlb_addr_str(&key->addr, key->family, v->address, sizeof(v->address));
+	v->healthy = healthy;
+	v->total = total;
+	v->why_not = not_announced(bv->a, name, healthy);
 }
 
-static json_object *bgp_status_json(const struct bgp_status *s)
-{
-	json_object *o = json_object_new_object(), *routes;
-	char p[BGP_PREFIX_STRLEN];
-
-	json_object_object_add(o, "running", json_object_new_boolean(s->running));
-	json_object_object_add(o, "pid", json_object_new_int(s->pid));
-	json_object_object_add(o, "config", json_object_new_string(s->config));
-	json_object_object_add(o, "socket", json_object_new_string(s->socket));
-	routes = json_object_new_array();
-	for (size_t i = 0; i < s->n_announced; i++)
-		json_object_array_add(routes, json_object_new_string(
-				bgp_prefix_str(&s->announced[i], p, sizeof(p))));
-	json_object_object_add(o, "announced", routes);
-	if (s->has_sessions)
-		json_object_object_add(o, "sessions", sessions_json(s));
-	return o;
-}
-
-/* xlb bgp: the speaker, its sessions (when asked), and each VIP's
+/* The speaker (with its sessions, when asked) and each VIP's
  * announcement. */
-static json_object *bgp_reply(struct agent *a, bool sessions)
-{
-	struct vip_status vs = { .a = a, .arr = json_object_new_array() };
-	struct bgp_status bs;
-	json_object *o;
-
-	if (a->cfg->bgp.enabled && a->bgp &&
-	    !bgp_status(a->bgp, sessions, &bs)) {
-		o = bgp_status_json(&bs);
-		bgp_status_free(&bs);
-	} else {
-		o = json_object_new_object();
-	}
-	json_object_object_add(o, "enabled",
-			       json_object_new_boolean(a->cfg->bgp.enabled));
-	if (a->cfg->bgp.enabled)
-		state_for_each_vip(a->state, add_vip_status, &vs);
-	json_object_object_add(o, "vips", vs.arr);
-	return o;
-}
-
-static json_object *handle_request(json_object *req, void *arg)
+static int bgp_snapshot(void *arg, bool sessions, struct snap_bgp *out)
 {
 	struct agent *a = arg;
-	json_object *cmd;
-	const char *name;
-	char err[512];
+	struct bgp_vips bv = { .a = a, .out = out };
+	int err;
 
-	if (!json_object_object_get_ex(req, "cmd", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string))
-		return ctl_error("request has no \"cmd\"");
-	name = json_object_get_string(cmd);
-	if (!strcmp(name, "reload")) {
-		json_object *ok;
-
-		if (do_reload(a, err, sizeof(err)))
-			return ctl_error("%s", err);
-		ok = json_object_new_object();
-		json_object_object_add(ok, "ok", json_object_new_boolean(1));
-		return ok;
+	memset(out, 0, sizeof(*out));
+	out->enabled = a->cfg->bgp.enabled;
+	if (!out->enabled)
+		return 0;
+	if (a->bgp) {
+		err = bgp_status(a->bgp, sessions, &out->status);
+		if (err)
+			return err;
+		out->speaker = true;
 	}
-	if (!strcmp(name, "bgp"))
-		return bgp_reply(a, true);
-	return state_handle_request(a->state, name, req);
+	state_for_each_vip(a->state, add_vip_status, &bv);
+	return bv.err;
 }
 
 static void signal_ready(struct loop *loop, int fd, unsigned int events,
@@ -590,16 +523,18 @@ static enum log_level level_of(const char *s, enum log_level dflt)
 	return dflt;
 }
 
-static json_object *metrics_snapshot(void *arg)
+/* What the control API's stats reports, and BGP's announcements. */
+static int metrics_snapshot(void *arg, struct snapshot *out)
 {
 	struct agent *a = arg;
-	json_object *req = json_object_new_object(), *snap;
+	int err = state_snapshot(a->state, NULL,
+				 SNAP_BACKENDS | SNAP_DATAPATH, out);
 
-	snap = req ? state_handle_request(a->state, "stats", req) : NULL;
-	json_object_put(req);
-	if (snap && a->cfg->bgp.enabled)
-		json_object_object_add(snap, "bgp", bgp_reply(a, false));
-	return snap;
+	if (!err && a->cfg->bgp.enabled) {
+		out->has_bgp = true;
+		err = bgp_snapshot(a, false, &out->bgp);
+	}
+	return err;
 }
 
 /* /metrics on metrics_listen (read at start); failing to listen is not
@@ -675,7 +610,9 @@ int agent_run(const struct agent_opts *opts)
 		ret = setup_hints(&a);
 	if (ret)
 		goto out;
-	a.ctl = ctl_listen(a.loop, a.cfg->control_socket, handle_request, &a);
+	a.api = (struct api){ .state = a.state, .reload = do_reload,
+			      .bgp = bgp_snapshot, .arg = &a };
+	a.ctl = ctl_listen(a.loop, a.cfg->control_socket, api_handle, &a.api);
 	if (!a.ctl) {
 		ret = -errno;
 		pr_warn("control socket %s: %s\n", a.cfg->control_socket,

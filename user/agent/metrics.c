@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Prometheus /metrics: libmicrohttpd in external-epoll mode on the agent's
- * loop, and the text exposition (format 0.0.4) of a stats snapshot. */
+ * loop, and the text exposition (format 0.0.4) of a typed stats snapshot
+ * (snapshot.h), the one the control API's stats renders as JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +20,8 @@
 #include "core/loop.h"
 #include "agent/health.h"
 #include "agent/metrics.h"
+#include "agent/snapshot.h"
+#include "dp/maps.h"
 
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define MAX_CONNECTIONS 64u
@@ -78,266 +82,248 @@ static void put_series(FILE *out, const char *name, const struct label *l,
 	fputs(n ? "} " : " ", out);
 }
 
-/* An integer as is; anything else (or a scaled value) as a float. */
-static void put_value(FILE *out, json_object *v, double scale)
-{
-	if (json_object_is_type(v, json_type_int) && scale == 1.0)
-		fprintf(out, "%" PRId64 "\n", json_object_get_int64(v));
-	else
-		fprintf(out, "%.9g\n", json_object_get_double(v) * scale);
-}
-
-static const char *get_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static json_object *get_num(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !(json_object_is_type(v, json_type_int) ||
-	      json_object_is_type(v, json_type_double)))
-		return NULL;
-	return v;
-}
-
-static json_object *get_array(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
-
-/* One number per VIP, from the VIP object. */
-struct vip_family {
-	const char *name, *type, *help, *key;
+/* A number in a snapshot struct: where it is and how it is written. */
+enum num_kind {
+	NUM_U32,
+	NUM_U64,
+	NUM_DOUBLE,
+	NUM_NS_AS_S,	/* nanoseconds, written as seconds */
+	NUM_US_AS_S,	/* nanoseconds, in whole microseconds (as the API
+			 * gives them), written as seconds */
 };
 
-static const struct vip_family vip_families[] = {
+struct num {
+	size_t off;
+	enum num_kind kind;
+};
+
+/* The field f of type, which must be of type T: a field renamed or
+ * retyped fails the build rather than dropping or garbling a metric. */
+#define FIELD(type, f, T, k)                                                  \
+	{ .off = offsetof(type, f) +                                          \
+		 0 * sizeof(char[__builtin_types_compatible_p(                 \
+				 __typeof__(((type *)0)->f), T) ? 1 : -1]), \
+	  .kind = k }
+#define U32(type, f) FIELD(type, f, __u32, NUM_U32)
+#define U64(type, f) FIELD(type, f, __u64, NUM_U64)
+#define DBL(type, f) FIELD(type, f, double, NUM_DOUBLE)
+#define NS_AS_S(type, f) FIELD(type, f, __u64, NUM_NS_AS_S)
+#define US_AS_S(type, f) FIELD(type, f, __u64, NUM_US_AS_S)
+
+static void put_u64(FILE *out, __u64 v)
+{
+	fprintf(out, "%" PRIu64 "\n", (uint64_t)v);
+}
+
+static void put_double(FILE *out, double v)
+{
+	fprintf(out, "%.9g\n", v);
+}
+
+static void put_num(FILE *out, const void *base, const struct num *n)
+{
+	const char *p = (const char *)base + n->off;
+	__u64 u;
+	__u32 u32;
+	double d;
+
+	switch (n->kind) {
+	case NUM_U32:
+		memcpy(&u32, p, sizeof(u32));
+		put_u64(out, u32);
+		return;
+	case NUM_DOUBLE:
+		memcpy(&d, p, sizeof(d));
+		put_double(out, d);
+		return;
+	default:
+		break;
+	}
+	memcpy(&u, p, sizeof(u));
+	if (n->kind == NUM_U64)
+		put_u64(out, u);
+	else if (n->kind == NUM_NS_AS_S)
+		put_double(out, u / 1e9);
+	else
+		put_double(out, (double)(u / 1000) * 1e-6);
+}
+
+/* One number per VIP or per backend. */
+struct family {
+	const char *name, *type, *help;
+	struct num num;
+	enum { ALWAYS, IF_ZONE, IF_CHECKED } when;
+};
+
+static const struct family vip_families[] = {
 	{ "xlb_vip_packets_total", "counter",
-	  "Packets forwarded for the VIP, summed over CPUs.", "packets" },
+	  "Packets forwarded for the VIP, summed over CPUs.",
+	  U64(struct snap_vip, counter.packets), ALWAYS },
 	{ "xlb_vip_bytes_total", "counter",
 	  "Bytes forwarded for the VIP (before encapsulation), summed over "
-	  "CPUs.", "bytes" },
+	  "CPUs.", U64(struct snap_vip, counter.bytes), ALWAYS },
 	{ "xlb_vip_table_rebuilds_total", "counter",
-	  "Maglev tables built and swapped in for the VIP.", "rebuilds" },
+	  "Maglev tables built and swapped in for the VIP.",
+	  U64(struct snap_vip, rebuilds), ALWAYS },
 	{ "xlb_vip_table_rebuild_seconds_total", "counter",
 	  "Time spent building the VIP's tables and swapping them in.",
-	  "rebuild_seconds_total" },
+	  NS_AS_S(struct snap_vip, rebuild_ns_total), ALWAYS },
 	{ "xlb_vip_table_last_rebuild_seconds", "gauge",
 	  "How long the last table build and swap took.",
-	  "last_rebuild_seconds" },
-	{ "xlb_vip_table_size", "gauge",
-	  "Slots in the VIP's Maglev table.", "table_size" },
+	  NS_AS_S(struct snap_vip, last_rebuild_ns), ALWAYS },
+	{ "xlb_vip_table_size", "gauge", "Slots in the VIP's Maglev table.",
+	  U32(struct snap_vip, table_size), ALWAYS },
 	{ "xlb_vip_zone_health", "gauge",
 	  "prefer_zone: share of the local zone's base weight that is up "
-	  "(0..1).", "zone_health" },
+	  "(0..1).", DBL(struct snap_vip, zone.health), IF_ZONE },
 	{ "xlb_vip_zone_local_share", "gauge",
 	  "prefer_zone: share of new flows kept in the local zone (0..1); "
-	  "below 1 it spills.", "zone_local_share" },
+	  "below 1 it spills.", DBL(struct snap_vip, zone.local_share),
+	  IF_ZONE },
 };
 
-/* One number per backend, from the backend object or its "health". */
-struct backend_family {
-	const char *name, *type, *help, *key;
-	bool health;
-	double scale;
-};
-
-static const struct backend_family backend_families[] = {
+static const struct family backend_families[] = {
 	{ "xlb_backend_packets_total", "counter",
-	  "Packets forwarded to the backend, summed over CPUs.", "packets",
-	  false, 1.0 },
+	  "Packets forwarded to the backend, summed over CPUs.",
+	  U64(struct snap_backend, counter.packets), ALWAYS },
 	{ "xlb_backend_bytes_total", "counter",
 	  "Bytes forwarded to the backend (before encapsulation), summed "
-	  "over CPUs.", "bytes", false, 1.0 },
+	  "over CPUs.", U64(struct snap_backend, counter.bytes), ALWAYS },
 	{ "xlb_backend_flows", "gauge",
 	  "Active flows on the backend, counted by the data path: TCP until "
-	  "the client's FIN or RST, any flow until idle.", "flows",
-	  false, 1.0 },
+	  "the client's FIN or RST, any flow until idle.",
+	  U64(struct snap_backend, flows), ALWAYS },
 	{ "xlb_backend_new_flows_total", "counter",
 	  "Flows opened on the backend: new, moved to it, or reopened.",
-	  "new_flows", false, 1.0 },
-	{ "xlb_backend_weight", "gauge", "Configured weight.", "weight",
-	  false, 1.0 },
+	  U64(struct snap_backend, new_flows), ALWAYS },
+	{ "xlb_backend_weight", "gauge", "Configured weight.",
+	  U32(struct snap_backend, weight), ALWAYS },
 	{ "xlb_backend_effective_weight", "gauge",
 	  "Weight in force after health, slow start and drain.",
-	  "effective_weight", false, 1.0 },
+	  DBL(struct snap_backend, weights.weight), ALWAYS },
 	{ "xlb_backend_check_probes_total", "counter",
-	  "Health-check probes completed.", "probes", true, 1.0 },
+	  "Health-check probes completed.",
+	  U64(struct snap_backend, health.probes), IF_CHECKED },
 	{ "xlb_backend_check_failures_total", "counter",
-	  "Health-check probes that failed.", "failures", true, 1.0 },
+	  "Health-check probes that failed.",
+	  U64(struct snap_backend, health.failures), IF_CHECKED },
 	{ "xlb_backend_check_consecutive_failures", "gauge",
 	  "Health-check probes failed in a row (0 after a success).",
-	  "consecutive_failures", true, 1.0 },
+	  U32(struct snap_backend, health.consec_fail), IF_CHECKED },
 	{ "xlb_backend_state_transitions_total", "counter",
-	  "Up/down transitions of the health checker.", "transitions", true,
-	  1.0 },
+	  "Up/down transitions of the health checker.",
+	  U64(struct snap_backend, health.transitions), IF_CHECKED },
 	{ "xlb_backend_failovers_total", "counter",
 	  "Times the health checker took the backend out of service (up to "
-	  "down).", "failovers", true, 1.0 },
+	  "down).", U64(struct snap_backend, health.downs), IF_CHECKED },
 	{ "xlb_backend_check_success_ratio", "gauge",
 	  "Moving share of health-check probes that succeeded (0..1).",
-	  "success_ratio", true, 1.0 },
+	  DBL(struct snap_backend, health.success_ratio), IF_CHECKED },
 	{ "xlb_backend_check_latency_ewma_seconds", "gauge",
-	  "Moving average of health-check latency.", "latency_ewma_us", true,
-	  1e-6 },
+	  "Moving average of health-check latency.",
+	  US_AS_S(struct snap_backend, health.latency_ewma_ns), IF_CHECKED },
 };
 
-/* States a backend can be in; exactly one series of each is 1. */
-static const char *const backend_states[] = {
-	"up", "down", "draining", "drained",
-};
+/* Calls fn for every backend of every VIP, with its labels in l[0..1]
+ * and room for two more. */
+typedef void (*backend_fn)(FILE *out, const struct snap_backend *b,
+			   struct label *l, const void *arg);
 
-/* Calls fn for every backend of every VIP. */
-static void for_each_backend(json_object *vips, FILE *out,
-			     void (*fn)(FILE *out, json_object *be,
-					struct label *l, const void *arg),
-			     const void *arg)
+static void for_each_backend(const struct snapshot *s, FILE *out,
+			     backend_fn fn, const void *arg)
 {
-	size_t nv = vips ? json_object_array_length(vips) : 0;
+	for (size_t i = 0; i < s->n_vips; i++) {
+		const struct snap_vip *v = &s->vips[i];
 
-	for (size_t i = 0; i < nv; i++) {
-		json_object *vip = json_object_array_get_idx(vips, i);
-		json_object *bes = get_array(vip, "backends");
-		size_t nb = bes ? json_object_array_length(bes) : 0;
-		const char *name = get_str(vip, "name");
+		for (size_t j = 0; j < v->n_backends; j++) {
+			const struct snap_backend *b = &v->backends[j];
+			struct label l[4] = { { "vip", v->name },
+					      { "backend", b->address } };
 
-		for (size_t j = 0; name && j < nb; j++) {
-			json_object *be = json_object_array_get_idx(bes, j);
-			struct label l[4] = { { "vip", name },
-					      { "backend",
-						get_str(be, "address") } };
-
-			if (l[1].value)
-				fn(out, be, l, arg);
+			fn(out, b, l, arg);
 		}
 	}
 }
 
-static void backend_number(FILE *out, json_object *be, struct label *l,
-			   const void *arg)
+static void backend_number(FILE *out, const struct snap_backend *b,
+			   struct label *l, const void *arg)
 {
-	const struct backend_family *f = arg;
-	json_object *src = be, *v;
+	const struct family *f = arg;
 
-	if (f->health && !json_object_object_get_ex(be, "health", &src))
+	if (f->when == IF_CHECKED && !b->checked)
 		return;
-	v = get_num(src, f->key);
-	if (!v)
-		return;	/* e.g. no checker: health holds only "check" */
 	put_series(out, f->name, l, 2);
-	put_value(out, v, f->scale);
+	put_num(out, b, &f->num);
 }
 
-static void backend_state(FILE *out, json_object *be, struct label *l,
-			  const void *arg)
+/* Exactly one series is 1: the state the backend is in. */
+static void backend_state(FILE *out, const struct snap_backend *b,
+			  struct label *l, const void *arg)
 {
-	const char *state = get_str(be, "state");
-	bool known = false;
-
 	(void)arg;
-	if (!state)
-		return;
 	l[2].name = "state";
-	for (size_t i = 0; i < ARRAY_SIZE(backend_states); i++) {
-		l[2].value = backend_states[i];
+	for (unsigned int s = 0; s < SNAP_BE_STATES; s++) {
+		l[2].value = snap_backend_state_name(s);
 		put_series(out, "xlb_backend_state", l, 3);
-		fprintf(out, "%d\n", !strcmp(state, backend_states[i]));
-		known |= !strcmp(state, backend_states[i]);
-	}
-	if (!known) {
-		l[2].value = state;
-		put_series(out, "xlb_backend_state", l, 3);
-		fputs("1\n", out);
+		fprintf(out, "%d\n", b->state == s);
 	}
 }
 
-static void backend_check_up(FILE *out, json_object *be, struct label *l,
-			     const void *arg)
+static void backend_check_up(FILE *out, const struct snap_backend *b,
+			     struct label *l, const void *arg)
 {
-	json_object *h;
-	const char *state;
-
 	(void)arg;
-	if (!json_object_object_get_ex(be, "health", &h))
-		return;
-	state = get_str(h, "state");
-	if (!state)
+	if (!b->checked)
 		return;
 	put_series(out, "xlb_backend_check_up", l, 2);
-	fprintf(out, "%d\n", !strcmp(state, "up"));
+	fprintf(out, "%d\n", b->health.state == HC_UP);
 }
 
-static void backend_last_result(FILE *out, json_object *be, struct label *l,
-				const void *arg)
+static void backend_last_result(FILE *out, const struct snap_backend *b,
+				struct label *l, const void *arg)
 {
-	const char *check, *result;
-	json_object *h;
-
 	(void)arg;
-	if (!json_object_object_get_ex(be, "health", &h))
+	if (!b->checked)
 		return;
-	check = get_str(h, "check");
-	result = get_str(h, "last_result");
-	if (!check || !result)
-		return;
-	l[2] = (struct label){ "check", check };
-	l[3] = (struct label){ "result", result };
+	l[2] = (struct label){ "check", health_type_name(b->check) };
+	l[3] = (struct label){ "result",
+			       health_result_name(b->health.last_result) };
 	put_series(out, "xlb_backend_check_last_result", l, 4);
 	fputs("1\n", out);
 }
 
 /* Probes by outcome ("ok", "refused", "timeout", "bad status", ...). */
-static void backend_results(FILE *out, json_object *be, struct label *l,
-			    const void *arg)
+static void backend_results(FILE *out, const struct snap_backend *b,
+			    struct label *l, const void *arg)
 {
-	json_object *h, *results;
-
 	(void)arg;
-	if (!json_object_object_get_ex(be, "health", &h) ||
-	    !json_object_object_get_ex(h, "results", &results) ||
-	    !json_object_is_type(results, json_type_object))
+	if (!b->checked)
 		return;
 	l[2].name = "outcome";
-	json_object_object_foreach(results, outcome, n) {
-		l[2].value = outcome;
+	for (unsigned int r = HC_R_OK; r < HC_R_COUNT; r++) {
+		l[2].value = health_result_name(r);
 		put_series(out, "xlb_backend_check_results_total", l, 3);
-		put_value(out, n, 1.0);
+		put_u64(out, b->health.results[r]);
 	}
 }
 
 /* The check-latency histogram: cumulative buckets up to +Inf, the sum
  * and the count, of every successful probe since the agent started. */
-static void backend_latency(FILE *out, json_object *be, struct label *l,
-			    const void *arg)
+static void backend_latency(FILE *out, const struct snap_backend *b,
+			    struct label *l, const void *arg)
 {
-	json_object *h, *buckets, *sum, *count;
+	static const struct num sum = US_AS_S(struct snap_backend,
+					      health.latency_sum_ns);
 	__u64 cum = 0;
 	char le[32];
 
 	(void)arg;
-	if (!json_object_object_get_ex(be, "health", &h) ||
-	    !(buckets = get_array(h, "latency_buckets")) ||
-	    json_object_array_length(buckets) != HC_LATENCY_BUCKETS + 1 ||
-	    !(sum = get_num(h, "latency_sum_us")) ||
-	    !(count = get_num(h, "latency_count")))
+	if (!b->checked)
 		return;
 	l[2].name = "le";
 	l[2].value = le;
 	for (size_t i = 0; i <= HC_LATENCY_BUCKETS; i++) {
-		cum += (__u64)json_object_get_int64(
-			json_object_array_get_idx(buckets, i));
+		cum += b->health.latency_buckets[i];
 		if (i < HC_LATENCY_BUCKETS)
 			snprintf(le, sizeof(le), "%.9g",
 				 hc_latency_bounds_us[i] / 1e6);
@@ -345,79 +331,73 @@ static void backend_latency(FILE *out, json_object *be, struct label *l,
 			snprintf(le, sizeof(le), "+Inf");
 		put_series(out, "xlb_backend_check_latency_seconds_bucket", l,
 			   3);
-		fprintf(out, "%llu\n", (unsigned long long)cum);
+		put_u64(out, cum);
 	}
 	put_series(out, "xlb_backend_check_latency_seconds_sum", l, 2);
-	put_value(out, sum, 1e-6);
+	put_num(out, b, &sum);
 	put_series(out, "xlb_backend_check_latency_seconds_count", l, 2);
-	put_value(out, count, 1.0);
+	put_u64(out, b->health.latency_count);
 }
 
-static void render_vips(json_object *vips, FILE *out)
+static void render_vips(const struct snapshot *s, FILE *out)
 {
-	size_t nv = vips ? json_object_array_length(vips) : 0;
 	char port[8];
 
 	put_family(out, "xlb_vip_info", "gauge",
 		   "A VIP's address, port and protocol (always 1).");
-	for (size_t i = 0; i < nv; i++) {
-		json_object *vip = json_object_array_get_idx(vips, i);
-		json_object *p = get_num(vip, "port");
+	for (size_t i = 0; i < s->n_vips; i++) {
+		const struct snap_vip *v = &s->vips[i];
 		struct label l[] = {
-			{ "vip", get_str(vip, "name") },
-			{ "address", get_str(vip, "address") },
+			{ "vip", v->name },
+			{ "address", v->address },
 			{ "port", port },
-			{ "protocol", get_str(vip, "protocol") },
+			{ "protocol", v->proto == 17 ? "udp" : "tcp" },
 		};
 
-		snprintf(port, sizeof(port), "%d", p ? json_object_get_int(p)
-						      : 0);
-		if (!l[0].value || !l[1].value || !l[3].value)
-			continue;
+		snprintf(port, sizeof(port), "%d", v->port);
 		put_series(out, "xlb_vip_info", l, ARRAY_SIZE(l));
 		fputs("1\n", out);
 	}
 	for (size_t f = 0; f < ARRAY_SIZE(vip_families); f++) {
-		put_family(out, vip_families[f].name, vip_families[f].type,
-			   vip_families[f].help);
-		for (size_t i = 0; i < nv; i++) {
-			json_object *vip = json_object_array_get_idx(vips, i);
-			json_object *v = get_num(vip, vip_families[f].key);
-			struct label l = { "vip", get_str(vip, "name") };
+		const struct family *fam = &vip_families[f];
 
-			if (!v || !l.value)
+		put_family(out, fam->name, fam->type, fam->help);
+		for (size_t i = 0; i < s->n_vips; i++) {
+			const struct snap_vip *v = &s->vips[i];
+			struct label l = { "vip", v->name };
+
+			if (fam->when == IF_ZONE && !v->weights.prefer_zone)
 				continue;
-			put_series(out, vip_families[f].name, &l, 1);
-			put_value(out, v, 1.0);
+			put_series(out, fam->name, &l, 1);
+			put_num(out, v, &fam->num);
 		}
 	}
 }
 
-static void render_backends(json_object *vips, FILE *out)
+static void render_backends(const struct snapshot *s, FILE *out)
 {
 	for (size_t f = 0; f < ARRAY_SIZE(backend_families); f++) {
 		put_family(out, backend_families[f].name,
 			   backend_families[f].type, backend_families[f].help);
-		for_each_backend(vips, out, backend_number,
-				 &backend_families[f]);
+		for_each_backend(s, out, backend_number, &backend_families[f]);
 	}
 	put_family(out, "xlb_backend_state", "gauge",
 		   "Backend state: 1 for the state it is in, 0 for the "
 		   "others.");
-	for_each_backend(vips, out, backend_state, NULL);
+	for_each_backend(s, out, backend_state, NULL);
 	put_family(out, "xlb_backend_check_up", "gauge",
 		   "Health checker's verdict: 1 up, 0 down.");
-	for_each_backend(vips, out, backend_check_up, NULL);
+	for_each_backend(s, out, backend_check_up, NULL);
 	put_family(out, "xlb_backend_check_last_result", "gauge",
 		   "Outcome of the last health-check probe (always 1).");
-	for_each_backend(vips, out, backend_last_result, NULL);
+	for_each_backend(s, out, backend_last_result, NULL);
 	put_family(out, "xlb_backend_check_results_total", "counter",
 		   "Health-check probes by outcome.");
-	for_each_backend(vips, out, backend_results, NULL);
+	for_each_backend(s, out, backend_results, NULL);
 	put_family(out, "xlb_backend_check_latency_seconds", "histogram",
 		   "Latency of successful health-check probes (P50, P99: "
 		   "histogram_quantile).");
-	for_each_backend(vips, out, backend_latency, NULL);
+	for_each_backend(s, out, backend_latency, NULL);
 }
 
 /* Data-path counters: each packet has exactly one verdict (forward, pass,
@@ -435,46 +415,55 @@ static const char *verdict_action(const char *reason)
 	return NULL;
 }
 
-static void render_reasons(json_object *reasons, FILE *out)
+static const struct family reason_families[] = {
+	{ .name = "xlb_packets_total", .type = "counter",
+	  .help = "Packets seen by the data path, by verdict (action) and "
+		  "reason, summed over CPUs." },
+	{ .name = "xlb_flow_events_total", .type = "counter",
+	  .help = "Connection-table events: hit, miss, reschedule, ... "
+		  "summed over CPUs." },
+	{ .name = "xlb_datapath_events_total", .type = "counter",
+	  .help = "Other data-path events (ICMP steered to flows, "
+		  "fragments), summed over CPUs." },
+};
+
+/* Which of reason_families a reason counts in, with its labels in l
+ * (*n of them). */
+static size_t reason_family(const char *reason, struct label *l, size_t *n)
 {
-	struct label l[2];
+	const char *action = verdict_action(reason);
 
-	put_family(out, "xlb_packets_total", "counter",
-		   "Packets seen by the data path, by verdict (action) and "
-		   "reason, summed over CPUs.");
-	json_object_object_foreach(reasons, name, val)
-	{
-		const char *action = verdict_action(name);
-
-		if (!action || !get_num(reasons, name))
-			continue;
+	*n = 1;
+	if (action) {
 		l[0] = (struct label){ "action", action };
-		l[1] = (struct label){ "reason", name };
-		put_series(out, "xlb_packets_total", l, 2);
-		put_value(out, val, 1.0);
+		l[1] = (struct label){ "reason", reason };
+		*n = 2;
+		return 0;
 	}
-	put_family(out, "xlb_flow_events_total", "counter",
-		   "Connection-table events: hit, miss, reschedule, ... summed "
-		   "over CPUs.");
-	json_object_object_foreach(reasons, fname, fval)
-	{
-		if (strncmp(fname, "flow_", 5) || !get_num(reasons, fname))
-			continue;
-		l[0] = (struct label){ "event", fname + 5 };
-		put_series(out, "xlb_flow_events_total", l, 1);
-		put_value(out, fval, 1.0);
+	if (!strncmp(reason, "flow_", 5)) {
+		l[0] = (struct label){ "event", reason + 5 };
+		return 1;
 	}
-	put_family(out, "xlb_datapath_events_total", "counter",
-		   "Other data-path events (ICMP steered to flows, fragments), "
-		   "summed over CPUs.");
-	json_object_object_foreach(reasons, ename, evalue)
-	{
-		if (verdict_action(ename) || !strncmp(ename, "flow_", 5) ||
-		    !get_num(reasons, ename))
-			continue;
-		l[0] = (struct label){ "event", ename };
-		put_series(out, "xlb_datapath_events_total", l, 1);
-		put_value(out, evalue, 1.0);
+	l[0] = (struct label){ "event", reason };
+	return 2;
+}
+
+static void render_reasons(const struct snapshot *s, FILE *out)
+{
+	for (size_t f = 0; f < ARRAY_SIZE(reason_families); f++) {
+		const struct family *fam = &reason_families[f];
+
+		put_family(out, fam->name, fam->type, fam->help);
+		for (unsigned int r = 0; s->has_reasons && r < XLB_REASON_MAX;
+		     r++) {
+			struct label l[2];
+			size_t n;
+
+			if (reason_family(xlb_reason_name(r), l, &n) != f)
+				continue;
+			put_series(out, fam->name, l, n);
+			put_u64(out, s->reasons[r]);
+		}
 	}
 }
 
@@ -499,78 +488,61 @@ static void render_agent(const struct metrics_info *info, FILE *out)
 		(uint64_t)info->start_time);
 }
 
-/* The agent's sweep of the flow table (user/state.c). */
-static const struct vip_family sweep_families[] = {
+/* The agent's sweep of the flow table (sweep.c). */
+static const struct family sweep_families[] = {
 	{ "xlb_flow_table_entries", "gauge",
-	  "Entries in the connection table at the last sweep.", "entries" },
+	  "Entries in the connection table at the last sweep.",
+	  U64(struct sweep_status, last.entries), ALWAYS },
 	{ "xlb_flow_table_idle", "gauge",
 	  "Open flows idle past their timeout at the last sweep, not "
-	  "counted as active.", "idle" },
+	  "counted as active.", U64(struct sweep_status, last.idle), ALWAYS },
 	{ "xlb_flow_sweep_corrected_total", "counter",
 	  "Open-flow counts the sweeps corrected (flows lost to LRU "
-	  "eviction, races), summed over backends.", "drift_total" },
+	  "eviction, races), summed over backends.",
+	  U64(struct sweep_status, drift_total), ALWAYS },
 };
 
-static void render_sweep(json_object *sweep, FILE *out)
+static void render_sweep(const struct sweep_status *s, FILE *out)
 {
 	for (size_t f = 0; f < ARRAY_SIZE(sweep_families); f++) {
-		json_object *v = get_num(sweep, sweep_families[f].key);
+		const struct family *fam = &sweep_families[f];
 
-		if (!v)
-			continue;
-		put_family(out, sweep_families[f].name, sweep_families[f].type,
-			   sweep_families[f].help);
-		put_series(out, sweep_families[f].name, NULL, 0);
-		put_value(out, v, 1.0);
+		put_family(out, fam->name, fam->type, fam->help);
+		put_series(out, fam->name, NULL, 0);
+		put_num(out, s, &fam->num);
 	}
 }
 
 /* With a bgp: section: the speaker's process and each VIP's
  * announcement. */
-static void render_bgp(json_object *bgp, FILE *out)
+static void render_bgp(const struct snap_bgp *b, FILE *out)
 {
-	json_object *vips = get_array(bgp, "vips"), *v;
-
 	put_family(out, "xlb_bgp_speaker_up", "gauge",
 		   "1 while the agent's BIRD speaker runs.");
 	put_series(out, "xlb_bgp_speaker_up", NULL, 0);
-	fprintf(out, "%d\n",
-		json_object_object_get_ex(bgp, "running", &v) &&
-			json_object_get_boolean(v));
+	fprintf(out, "%d\n", b->speaker && b->status.running);
 	put_family(out, "xlb_bgp_vip_announced", "gauge",
 		   "1 while the VIP's address is announced over BGP (a "
 		   "backend up and the data path attached), else 0.");
-	for (size_t i = 0; vips && i < json_object_array_length(vips); i++) {
-		json_object *o = json_object_array_get_idx(vips, i);
-		const char *name = get_str(o, "name"), *addr =
-			get_str(o, "address");
-		struct label l[] = { { "vip", name ? name : "" },
-				     { "address", addr ? addr : "" } };
+	for (size_t i = 0; i < b->n_vips; i++) {
+		struct label l[] = { { "vip", b->vips[i].name },
+				     { "address", b->vips[i].address } };
 
 		put_series(out, "xlb_bgp_vip_announced", l, ARRAY_SIZE(l));
-		fprintf(out, "%d\n",
-			json_object_object_get_ex(o, "announced", &v) &&
-				json_object_get_boolean(v));
+		fprintf(out, "%d\n", !b->vips[i].why_not);
 	}
 }
 
-int metrics_render(json_object *snap, const struct metrics_info *info,
-		   FILE *out)
+int metrics_render(const struct snapshot *snap,
+		   const struct metrics_info *info, FILE *out)
 {
-	json_object *vips = get_array(snap, "vips"), *reasons, *sweep, *bgp;
-
 	render_agent(info, out);
-	render_vips(vips, out);
-	render_backends(vips, out);
-	if (json_object_object_get_ex(snap, "reasons", &reasons) &&
-	    json_object_is_type(reasons, json_type_object))
-		render_reasons(reasons, out);
-	if (json_object_object_get_ex(snap, "flow_sweep", &sweep) &&
-	    json_object_is_type(sweep, json_type_object))
-		render_sweep(sweep, out);
-	if (json_object_object_get_ex(snap, "bgp", &bgp) &&
-	    json_object_is_type(bgp, json_type_object))
-		render_bgp(bgp, out);
+	render_vips(snap, out);
+	render_backends(snap, out);
+	render_reasons(snap, out);
+	render_sweep(&snap->sweep, out);
+	if (snap->has_bgp)
+		render_bgp(&snap->bgp, out);
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -610,29 +582,26 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn,
 static enum MHD_Result serve_metrics(struct metrics *m,
 				     struct MHD_Connection *conn)
 {
-	json_object *snap = m->snapshot(m->arg);
+	struct snapshot snap;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out;
-	int err;
+	int err = m->snapshot(m->arg, &snap);
 
-	if (!snap || json_object_object_get_ex(snap, "error", NULL)) {
-		const char *why = snap ? get_str(snap, "error") : NULL;
-
-		pr_warn("metrics: no stats snapshot: %s\n",
-			why ? why : "out of memory");
-		json_object_put(snap);
+	if (err) {
+		pr_warn("metrics: no stats snapshot: %s\n", strerror(-err));
+		snapshot_free(&snap);
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "stats unavailable\n");
 	}
 	out = open_memstream(&buf, &len);
 	if (!out) {
-		json_object_put(snap);
+		snapshot_free(&snap);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  "out of memory\n");
 	}
-	err = metrics_render(snap, &m->info, out);
-	json_object_put(snap);
+	err = metrics_render(&snap, &m->info, out);
+	snapshot_free(&snap);
 	if (fclose(out) || err) {
 		free(buf);
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,

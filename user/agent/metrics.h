@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Prometheus metrics: GET /metrics over HTTP (libmicrohttpd, driven by
- * the agent's loop), rendered from the control API's stats snapshot. */
+ * the agent's loop), rendered from a typed stats snapshot. */
 #ifndef XLB_METRICS_H
 #define XLB_METRICS_H
 
 #include <stdio.h>
-#include <json-c/json.h>
 
 #include "xlb_abi.h"
 
 struct loop;
 struct metrics;
+struct snapshot;
 
-/* Returns a new stats snapshot (the "stats" control command's answer);
- * ownership passes to the caller. NULL or {"error": ...} on failure. */
-typedef json_object *(*metrics_snapshot_fn)(void *arg);
+/* Fills a stats snapshot: the VIPs with their backends, the data path's
+ * counters and, with BGP on, the announcements. Returns 0 or -errno; the
+ * caller frees it with snapshot_free() either way. */
+typedef int (*metrics_snapshot_fn)(void *arg, struct snapshot *out);
 
 /* What xlb_agent_info says about the agent. */
 struct metrics_info {
@@ -42,7 +43,7 @@ void metrics_stop(struct metrics *m);
 
 /* Writes the exposition text (format 0.0.4) for one snapshot. Pure:
  * the unit tests call it directly. Returns 0 or -errno. */
-int metrics_render(json_object *snap, const struct metrics_info *info,
-		   FILE *out);
+int metrics_render(const struct snapshot *snap,
+		   const struct metrics_info *info, FILE *out);
 
 #endif /* XLB_METRICS_H */

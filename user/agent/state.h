@@ -5,15 +5,18 @@
 #ifndef XLB_STATE_H
 #define XLB_STATE_H
 
-#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "xlb_abi.h"
 
+struct backend;
 struct dataplane;
 struct hc_params;
 struct loop;
-struct xlb_cfg;
 struct state;
+struct vip;
+struct xlb_cfg;
 
 /* Inputs for creating or updating a VIP or a backend. */
 struct vip_spec {
@@ -47,12 +50,6 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg);
 void state_set_encap_sources(struct state *st, const union xlb_addr *src4,
 			     const union xlb_addr *src6);
 
-struct vip;
-
-/* A change that must reach the table now: weighs the VIP's backends, then
- * builds its table and swaps it in. Returns 0 or -errno. */
-int state_vip_rebuild(struct state *st, struct vip *v);
-
 /* The data path hints that a backend may be failing: probe it now. */
 void state_hint(struct state *st, __u32 backend_id);
 
@@ -62,8 +59,41 @@ typedef void (*state_vip_fn)(const char *name, const struct xlb_vip_key *key,
 			     size_t healthy, size_t total, void *arg);
 void state_for_each_vip(struct state *st, state_vip_fn fn, void *arg);
 
-/* Control API commands other than reload. */
-json_object *state_handle_request(struct state *st, const char *cmd,
-				  json_object *req);
+/*
+ * The changes the control API makes, one VIP or backend at a time. The
+ * handles (struct vip, struct backend) are valid until the next change.
+ */
+struct vip *state_vip_by_name(struct state *st, const char *name);
+struct vip *state_vip_by_key(struct state *st, const struct xlb_vip_key *key);
+struct backend *state_backend_find(struct vip *v, const union xlb_addr *addr,
+				   __u8 family);
+
+/* Adds the VIP, or updates the one with that key; NULL with errno set.
+ * It carries no traffic until published. */
+struct vip *state_vip_upsert(struct state *st, const struct vip_spec *s);
+/* Rebuilds the VIP's table and (re)publishes the VIP: 0 or -errno. */
+int state_vip_publish(struct state *st, struct vip *v);
+/* Unpublishes the VIP, releases its backends and frees it. */
+void state_vip_remove(struct state *st, struct vip *v);
+
+/* Adds the backend, or updates the one with that address (weight, zone,
+ * checks); NULL with errno set. The table follows at the next rebuild. */
+struct backend *state_backend_upsert(struct state *st, struct vip *v,
+				     const struct backend_spec *s);
+/* Releases the backend (flows still on it are rescheduled) and frees it. */
+void state_backend_remove(struct state *st, struct backend *b);
+/* A new weight and/or zone (NULL: unchanged); the table follows at the
+ * next rebuild. */
+void state_backend_set(struct backend *b, const __u32 *weight,
+		       const char *zone);
+/* No new flows for the backend; drained once its active flows are gone,
+ * or after timeout_ms, and then removed if asked. */
+void state_backend_drain(struct state *st, struct backend *b,
+			 __u64 timeout_ms, bool remove);
+void state_backend_undrain(struct state *st, struct backend *b);
+
+/* A change that must reach the table now: weighs the VIP's backends, then
+ * builds its table and swaps it in. Returns 0 or -errno. */
+int state_vip_rebuild(struct state *st, struct vip *v);
 
 #endif /* XLB_STATE_H */
