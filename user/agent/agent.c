@@ -558,6 +558,48 @@ static void start_metrics(struct agent *a)
 	a->metrics = metrics_start(a->loop, &mo);
 }
 
+/* The control socket, answered by api.c. */
+static int start_control(struct agent *a)
+{
+	int err = setup_signals(a);
+
+	if (!err)
+		err = setup_hints(a);
+	if (err)
+		return err;
+	a->api = (struct api){ .state = a->state, .reload = do_reload,
+			       .bgp = bgp_snapshot, .arg = a };
+	a->ctl = ctl_listen(a->loop, a->cfg->control_socket, api_handle,
+			    &a->api);
+	if (!a->ctl) {
+		err = -errno;
+		pr_warn("control socket %s: %s\n", a->cfg->control_socket,
+			strerror(-err));
+	}
+	return err;
+}
+
+/* Lets go of everything but the data path (its pins and links keep it);
+ * BGP's sessions close, so its routes are withdrawn. */
+static void agent_close(struct agent *a)
+{
+	bgp_free(a->bgp);
+	free(a->routes);
+	free(a->if_watch);
+	metrics_stop(a->metrics);
+	ctl_close(a->ctl);
+	if (a->hints) {
+		loop_del_fd(a->loop, dataplane_hints_fd(a->hints));
+		dataplane_hints_close(a->hints);
+	}
+	state_free(a->state);
+	if (a->sigfd >= 0)
+		close(a->sigfd);
+	loop_free(a->loop);
+	dataplane_close(a->dp);
+	config_free(a->cfg);
+}
+
 int agent_run(const struct agent_opts *opts)
 {
 	struct agent a = { .sigfd = -1, .exit_code = 1 };
@@ -574,7 +616,6 @@ int agent_run(const struct agent_opts *opts)
 		fprintf(stderr, "xlb agent: pin path too long\n");
 		return 1;
 	}
-
 	ret = config_load(a.config_path, &cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "xlb agent: %s\n", err);
@@ -592,8 +633,8 @@ int agent_run(const struct agent_opts *opts)
 		goto out;
 	}
 	a.loop = loop_new();
-	a.state = state_new(a.dp, a.loop);
-	if (!a.loop || !a.state) {
+	a.state = a.loop ? state_new(a.dp, a.loop) : NULL;
+	if (!a.state) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -605,20 +646,9 @@ int agent_run(const struct agent_opts *opts)
 	cfg = NULL;	/* owned by the agent now */
 	if (ret)
 		pr_warn("config applied with errors: %s\n", strerror(-ret));
-	ret = setup_signals(&a);
-	if (!ret)
-		ret = setup_hints(&a);
+	ret = start_control(&a);
 	if (ret)
 		goto out;
-	a.api = (struct api){ .state = a.state, .reload = do_reload,
-			      .bgp = bgp_snapshot, .arg = &a };
-	a.ctl = ctl_listen(a.loop, a.cfg->control_socket, api_handle, &a.api);
-	if (!a.ctl) {
-		ret = -errno;
-		pr_warn("control socket %s: %s\n", a.cfg->control_socket,
-			strerror(errno));
-		goto out;
-	}
 	start_metrics(&a);
 	watch_tick(a.loop, &a);
 	pr_info("agent ready: %zu VIPs, control socket %s\n",
@@ -626,21 +656,7 @@ int agent_run(const struct agent_opts *opts)
 	ret = loop_run(a.loop);
 	a.exit_code = ret ? 1 : 0;
 out:
-	bgp_free(a.bgp);	/* sessions closed: routes withdrawn */
-	free(a.routes);
-	free(a.if_watch);
-	metrics_stop(a.metrics);
-	ctl_close(a.ctl);
-	if (a.hints) {
-		loop_del_fd(a.loop, dataplane_hints_fd(a.hints));
-		dataplane_hints_close(a.hints);
-	}
-	state_free(a.state);
-	if (a.sigfd >= 0)
-		close(a.sigfd);
-	loop_free(a.loop);
-	dataplane_close(a.dp);	/* pins and links keep the data path */
-	config_free(a.cfg);
+	agent_close(&a);
 	config_free(cfg);
 	return ret ? 1 : a.exit_code;
 }

@@ -437,34 +437,27 @@ static json_object *backend_undrain(struct backend_req *r)
 	return ok_reply();
 }
 
-static const struct backend_verb {
-	const char *name;
-	json_object *(*fn)(struct backend_req *r);
-} backend_verbs[] = {
-	{ "add", backend_add },
-	{ "del", backend_del },
-	{ "set", backend_set },
-	{ "drain", backend_drain },
-	{ "undrain", backend_undrain },
-};
-
 static json_object *cmd_backend(struct api *api, const char *verb,
 				json_object *req)
 {
 	struct backend_req r = { .st = api->state, .req = req };
-	const struct backend_verb *bv = NULL;
 	json_object *err = parse_backend_req(&r);
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < sizeof(backend_verbs) / sizeof(*bv); i++)
-		if (!strcmp(verb, backend_verbs[i].name))
-			bv = &backend_verbs[i];
-	if ((!bv || bv->fn != backend_add) && !r.b)
+	if (!strcmp(verb, "add"))
+		return backend_add(&r);
+	if (!r.b)
 		return ctl_error("no such backend in VIP '%s'", r.vip);
-	if (!bv)
-		return ctl_error("unknown backend verb '%s'", verb);
-	return bv->fn(&r);
+	if (!strcmp(verb, "del"))
+		return backend_del(&r);
+	if (!strcmp(verb, "set"))
+		return backend_set(&r);
+	if (!strcmp(verb, "drain"))
+		return backend_drain(&r);
+	if (!strcmp(verb, "undrain"))
+		return backend_undrain(&r);
+	return ctl_error("unknown backend verb '%s'", verb);
 }
 
 /* ---- table ---- */

@@ -95,6 +95,38 @@ static void render_static(FILE *f, const char *name, __u8 family,
 	fputs("}\n\n", f);
 }
 
+/* A session with the i-th neighbour, exporting the VIPs only. */
+static void render_neighbor(FILE *f, const struct xlb_cfg_bgp *cfg, size_t i)
+{
+	const struct xlb_cfg_bgp_neighbor *nb = &cfg->neighbors[i];
+	__u32 keepalive = cfg->hold_time_s / 3;
+	char a[XLB_ADDR_STRLEN];
+
+	/* Short connect and error waits: a session that dropped comes back
+	 * within a second or two, not BIRD's minutes. No graceful restart:
+	 * a router must never keep routes of a speaker that went away. */
+	fprintf(f, "\nprotocol bgp xlb_peer%zu {\n"
+		"\tlocal as %u;\n"
+		"\tneighbor %s port %u as %u;\n"
+		"\thold time %u;\n"
+		"\tkeepalive time %u;\n"
+		"\tconnect delay time 1;\n"
+		"\tconnect retry time 1;\n"
+		"\terror wait time 1, 10;\n"
+		"\tgraceful restart off;\n",
+		i, cfg->local_as,
+		xlb_addr_str(&nb->addr, nb->family, a, sizeof(a)), nb->port,
+		nb->as, cfg->hold_time_s, keepalive ? keepalive : 1);
+	if (nb->password)
+		fprintf(f, "\tpassword \"%s\";\n", nb->password);
+	if (cfg->bfd)
+		fputs("\tbfd on;\n", f);
+	fprintf(f, "\t%s {\n\t\timport none;\n"
+		"\t\texport filter xlb_export;\n"
+		"\t\tnext hop self;\n\t};\n}\n",
+		nb->family == XLB_FAMILY_V4 ? "ipv4" : "ipv6");
+}
+
 char *bgp_render(const struct xlb_cfg_bgp *cfg, const struct bgp_route *routes,
 		 size_t n)
 {
@@ -131,36 +163,8 @@ char *bgp_render(const struct xlb_cfg_bgp *cfg, const struct bgp_route *routes,
 	if (cfg->has_med)
 		fprintf(f, "\tbgp_med = %u;\n", cfg->med);
 	fputs("\taccept;\n}\n", f);
-	for (size_t i = 0; i < cfg->n_neighbors; i++) {
-		const struct xlb_cfg_bgp_neighbor *nb = &cfg->neighbors[i];
-		__u32 keepalive = cfg->hold_time_s / 3;
-
-		/* Short connect and error waits: a session that dropped
-		 * comes back within a second or two, not BIRD's minutes.
-		 * No graceful restart: a router must never keep routes of
-		 * a speaker that went away. */
-		fprintf(f, "\nprotocol bgp xlb_peer%zu {\n"
-			"\tlocal as %u;\n"
-			"\tneighbor %s port %u as %u;\n"
-			"\thold time %u;\n"
-			"\tkeepalive time %u;\n"
-			"\tconnect delay time 1;\n"
-			"\tconnect retry time 1;\n"
-			"\terror wait time 1, 10;\n"
-			"\tgraceful restart off;\n",
-			i, cfg->local_as,
-			xlb_addr_str(&nb->addr, nb->family, a, sizeof(a)),
-			nb->port, nb->as, cfg->hold_time_s,
-			keepalive ? keepalive : 1);
-		if (nb->password)
-			fprintf(f, "\tpassword \"%s\";\n", nb->password);
-		if (cfg->bfd)
-			fputs("\tbfd on;\n", f);
-		fprintf(f, "\t%s {\n\t\timport none;\n"
-			"\t\texport filter xlb_export;\n"
-			"\t\tnext hop self;\n\t};\n}\n",
-			nb->family == XLB_FAMILY_V4 ? "ipv4" : "ipv6");
-	}
+	for (size_t i = 0; i < cfg->n_neighbors; i++)
+		render_neighbor(f, cfg, i);
 	if (fclose(f)) {
 		free(text);
 		return NULL;
@@ -541,6 +545,16 @@ static int keep_neighbors(struct bgp *b, const struct xlb_cfg_bgp *cfg)
 	return 0;
 }
 
+/* A copy of routes[0..n-1] (n > 0); NULL with errno set. */
+static struct bgp_route *routes_dup(const struct bgp_route *routes, size_t n)
+{
+	struct bgp_route *copy = calloc(n, sizeof(*copy));
+
+	if (copy)
+		memcpy(copy, routes, n * sizeof(*copy));
+	return copy;
+}
+
 int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 	      const struct bgp_route *routes, size_t n)
 {
@@ -566,13 +580,9 @@ int bgp_apply(struct bgp *b, const struct xlb_cfg_bgp *cfg,
 		configure_kick(b);	/* a "configure" still owed */
 		return 0;
 	}
-	if (n) {
-		copy = calloc(n, sizeof(*copy));
-		if (!copy) {
-			free(text);
-			return -ENOMEM;
-		}
-		memcpy(copy, routes, n * sizeof(*copy));
+	if (n && !(copy = routes_dup(routes, n))) {
+		free(text);
+		return -ENOMEM;
 	}
 	err = write_file(b->conf, text);
 	if (!err)
@@ -729,11 +739,9 @@ int bgp_status(struct bgp *b, bool sessions, struct bgp_status *out)
 		snprintf(out->socket, sizeof(out->socket), "%s", b->ctl);
 	}
 	if (out->running && b->n_routes) {
-		out->announced = calloc(b->n_routes, sizeof(*out->announced));
+		out->announced = routes_dup(b->routes, b->n_routes);
 		if (!out->announced)
 			return -ENOMEM;
-		memcpy(out->announced, b->routes,
-		       b->n_routes * sizeof(*out->announced));
 		out->n_announced = b->n_routes;
 	}
 	out->has_sessions = sessions;

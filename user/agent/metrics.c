@@ -97,13 +97,13 @@ struct num {
 	enum num_kind kind;
 };
 
-/* The field f of type, which must be of type T: a field renamed or
- * retyped fails the build rather than dropping or garbling a metric. */
+/* 0, and a build error unless the field f of type is a T: a field renamed
+ * or retyped fails the build rather than dropping or garbling a metric. */
+#define CHECK_TYPE(type, f, T)                                                \
+	(0 * sizeof(char[__builtin_types_compatible_p(                        \
+				 __typeof__(((type *)0)->f), T) ? 1 : -1]))
 #define FIELD(type, f, T, k)                                                  \
-	{ .off = offsetof(type, f) +                                          \
-		 0 * sizeof(char[__builtin_types_compatible_p(                 \
-				 __typeof__(((type *)0)->f), T) ? 1 : -1]), \
-	  .kind = k }
+	{ .off = offsetof(type, f) + CHECK_TYPE(type, f, T), .kind = k }
 #define U32(type, f) FIELD(type, f, __u32, NUM_U32)
 #define U64(type, f) FIELD(type, f, __u64, NUM_U64)
 #define DBL(type, f) FIELD(type, f, double, NUM_DOUBLE)
