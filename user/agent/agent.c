@@ -558,7 +558,8 @@ static void start_metrics(struct agent *a)
 	a->metrics = metrics_start(a->loop, &mo);
 }
 
-/* The control socket, answered by api.c. */
+/* What the agent answers besides its timers: signals, the data path's
+ * hints, and the control socket (api.c answers it). */
 static int start_control(struct agent *a)
 {
 	int err = setup_signals(a);

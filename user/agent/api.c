@@ -293,7 +293,8 @@ static json_object *parse_vip_spec(json_object *req, struct vip_spec *s)
 	else if (!strcmp(proto, "udp"))
 		s->key.proto = 17;
 	else
-		return ctl_error("protocol must be tcp or udp, not '%s'", proto);
+		return ctl_error("protocol must be tcp or udp, not '%s'",
+				 proto);
 	if (aff && !strcmp(aff, "source-ip"))
 		s->flags |= XLB_VIP_SRC_AFFINITY;
 	else if (aff && strcmp(aff, "none"))
@@ -551,9 +552,10 @@ static json_object *speaker_json(const struct bgp_status *s)
 	put_str(o, "config", s->config);
 	put_str(o, "socket", s->socket);
 	routes = json_object_new_array();
-	for (size_t i = 0; i < s->n_announced; i++)
-		json_object_array_add(routes, json_object_new_string(
-				bgp_prefix_str(&s->announced[i], p, sizeof(p))));
+	for (size_t i = 0; i < s->n_announced; i++) {
+		bgp_prefix_str(&s->announced[i], p, sizeof(p));
+		json_object_array_add(routes, json_object_new_string(p));
+	}
 	json_object_object_add(o, "announced", routes);
 	if (s->has_sessions)
 		json_object_object_add(o, "sessions", sessions_json(s));

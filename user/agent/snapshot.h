@@ -39,11 +39,11 @@ struct snap_backend {
 	__u32 weight;			/* configured */
 	struct weights_output weights;	/* in force, and why */
 	enum snap_backend_state state;
-	__u64 flows;			/* active, as the data path counts */
+	__u64 flows;			/* active (the data path counts) */
 	__u64 new_flows;		/* opened on it: a counter */
 	struct xlb_counter counter;	/* forwarded to it */
 	enum hc_type check;
-	bool checked;			/* a checker runs: health is filled */
+	bool checked;			/* a checker runs: health is set */
 	struct health_stats health;
 };
 
@@ -58,7 +58,7 @@ struct snap_vip {
 	struct weights_params weights;	/* mode, prefer_zone, ... */
 	struct weights_zone zone;	/* prefer_zone: as last weighed */
 	__u64 rebuilds;
-	__u64 rebuild_ns_total;		/* building and swapping tables */
+	__u64 rebuild_ns_total;		/* building, swapping tables */
 	__u64 last_rebuild_ns;
 	struct xlb_counter counter;	/* forwarded for it */
 	struct snap_backend *backends;	/* with SNAP_BACKENDS */
@@ -75,7 +75,7 @@ struct snap_bgp_vip {
 
 struct snap_bgp {
 	bool enabled;			/* the config has a bgp: section */
-	bool speaker;			/* one was set up: status is filled */
+	bool speaker;			/* one was set up: status is set */
 	struct bgp_status status;
 	struct snap_bgp_vip *vips;
 	size_t n_vips;
