@@ -13,6 +13,7 @@
 #include "cli/doctor.h"
 #include "cli/help.h"
 #include "cli/top.h"
+#include "cli/usage.h"
 #include "core/log.h"
 #include "core/paths.h"
 
@@ -91,9 +92,8 @@ static int do_agent(int argc, char **argv)
 			opts.pin_root = optarg;
 			break;
 		default:
-			return cli_error("usage: xlb agent [-c FILE] "
-					 "[--foreground] [--log-level LEVEL] "
-					 "[--pin-dir DIR] [--detach]");
+			return cli_error("usage: xlb agent " USAGE_AGENT
+					 " " USAGE_AGENT_MORE);
 		}
 	}
 	if (optind < argc + 1)

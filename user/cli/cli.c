@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/top.h"
+#include "cli/usage.h"
 
 static json_object *request(const char *cmd)
 {
@@ -192,8 +193,7 @@ int do_stats(int argc, char **argv)
 		} else if (argv[i][0] != '-' && !vip) {
 			vip = argv[i];
 		} else {
-			return cli_error("usage: xlb stats [--interval SECONDS "
-					 "[--count N]] [VIP]");
+			return cli_error("usage: xlb stats " USAGE_STATS);
 		}
 	}
 	if (!interval && count)
@@ -266,10 +266,10 @@ int do_vip_add(int argc, char **argv)
 	json_object *req;
 
 	if (argc < 1)
-		return cli_error("usage: xlb vip add NAME address ADDR port "
-				 "PORT [protocol tcp|udp] [affinity "
-				 "none|source-ip] [when_all_down drop|pass] "
-				 "[table_size PRIME]");
+		return cli_error("usage: xlb vip add " USAGE_VIP_ADD
+				 " " USAGE_VIP_AFFINITY
+				 " " USAGE_VIP_WHEN_ALL_DOWN
+				 " " USAGE_VIP_TABLE_SIZE);
 	req = request("vip-add");
 	json_object_object_add(req, "name", json_object_new_string(argv[0]));
 	if (add_pairs(req, argc - 1, argv + 1, keys, ints)) {
@@ -364,7 +364,7 @@ int do_backend_verb(const char *verb, int argc, char **argv)
 
 	if (argc < 2)
 		return cli_error("usage: xlb backend %s VIP ADDRESS%s", verb,
-				 add_or_set ? " [weight N] [zone NAME]" : "");
+				 add_or_set ? " " USAGE_BACKEND_OPTS : "");
 	snprintf(cmd, sizeof(cmd), "backend-%s", verb);
 	req = request(cmd);
 	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
@@ -388,7 +388,7 @@ int do_table(int argc, char **argv)
 	int err;
 
 	if (argc < 1 || argc > 2 || (argc == 2 && !all))
-		return cli_error("usage: xlb table VIP [slots]");
+		return cli_error("usage: xlb table " USAGE_TABLE);
 	req = request("table");
 	json_object_object_add(req, "vip", json_object_new_string(argv[0]));
 	json_object_object_add(req, "slots", json_object_new_boolean(all));

@@ -6,6 +6,7 @@
 
 #include "cli/client.h"
 #include "cli/decap.h"
+#include "cli/usage.h"
 #include "core/addr.h"
 #include "dp/attach.h"
 #include "dp/decap.h"
@@ -87,7 +88,8 @@ int do_decap_detach(int argc, char **argv)
 	int err;
 
 	if (argc != 2 || strcmp(argv[0], "dev"))
-		return cli_error("usage: xlb decap detach dev IF%s", "");
+		return cli_error("usage: xlb decap detach "
+				 USAGE_DECAP_DETACH);
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex)
 		return cli_error("no such device '%s'", argv[1]);

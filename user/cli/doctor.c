@@ -26,6 +26,7 @@
 #include "cli/client.h"
 #include "model/config.h"
 #include "cli/doctor.h"
+#include "cli/usage.h"
 #include "dp/attach.h"
 
 #define DOCTOR_MAX_VIPS 32
@@ -591,8 +592,8 @@ static void check_backend(struct doctor *d, char **vips, int nvips)
 
 static int usage(void)
 {
-	return cli_error("usage: xlb doctor [-c FILE] [--pin-dir DIR] "
-			 "[--no-probe] [--backend VIP]...");
+	return cli_error("usage: xlb doctor " USAGE_DOCTOR
+			 " " USAGE_DOCTOR_BACKEND);
 }
 
 int do_doctor(int argc, char **argv)

@@ -14,6 +14,7 @@
 
 #include "cli/client.h"
 #include "cli/top.h"
+#include "cli/usage.h"
 
 /*
  * Rates are per second over the measured interval. Per backend, new
@@ -521,8 +522,7 @@ static bool read_keys(bool *redraw)
 
 static int top_usage(void)
 {
-	return cli_error("usage: xlb top [-i SECONDS] [-n COUNT] "
-			 "[-o packets|bits|new|flows|name] [VIP]");
+	return cli_error("usage: xlb top " USAGE_TOP);
 }
 
 int do_top(int argc, char **argv)
