@@ -17,40 +17,6 @@
 #include "core/log.h"
 #include "core/paths.h"
 
-struct cmd {
-	const char *name;
-	int (*handler)(int argc, char **argv);
-};
-
-static bool is_prefix(const char *word, const char *full)
-{
-	return *word && !strncmp(word, full, strlen(word));
-}
-
-/* Runs the one command argv[0] names (a unique prefix is enough). */
-static int run_cmd(const struct cmd *cmds, int argc, char **argv,
-		   const char *what)
-{
-	const struct cmd *found = NULL;
-
-	if (argc < 1)
-		return cli_error("missing %s, see 'xlb help'", what);
-	for (const struct cmd *c = cmds; c->name; c++) {
-		if (!strcmp(argv[0], c->name))
-			return c->handler(argc - 1, argv + 1);
-		if (is_prefix(argv[0], c->name)) {
-			if (found)
-				return cli_error("'%s' is ambiguous",
-						   argv[0]);
-			found = c;
-		}
-	}
-	if (!found)
-		return cli_error("unknown command '%s', see 'xlb help'",
-				   argv[0]);
-	return found->handler(argc - 1, argv + 1);
-}
-
 static int do_version(int argc, char **argv)
 {
 	(void)argc;
@@ -112,7 +78,7 @@ static int do_vip(int argc, char **argv)
 		{ NULL, NULL },
 	};
 
-	return run_cmd(cmds, argc, argv, "vip verb");
+	return cmd_select(cmds, argc, argv, "vip verb");
 }
 
 #define BACKEND_VERB(verb)                                                    \
@@ -137,7 +103,7 @@ static int do_backend(int argc, char **argv)
 		{ NULL, NULL },
 	};
 
-	return run_cmd(cmds, argc, argv, "backend verb");
+	return cmd_select(cmds, argc, argv, "backend verb");
 }
 
 static int do_decap(int argc, char **argv)
@@ -148,7 +114,7 @@ static int do_decap(int argc, char **argv)
 		{ NULL, NULL },
 	};
 
-	return run_cmd(cmds, argc, argv, "decap verb");
+	return cmd_select(cmds, argc, argv, "decap verb");
 }
 
 int main(int argc, char **argv)
@@ -189,5 +155,5 @@ int main(int argc, char **argv)
 		}
 	}
 	log_init(level);
-	return run_cmd(cmds, argc - i, argv + i, "command") ? 1 : 0;
+	return cmd_select(cmds, argc - i, argv + i, "command") ? 1 : 0;
 }

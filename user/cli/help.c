@@ -2,8 +2,8 @@
 /* xlb help SUBCOMMAND: the usage of each subcommand (see also xlb(8)). */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
+#include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/help.h"
 #include "cli/usage.h"
@@ -115,24 +115,16 @@ static const struct help helps[] = {
 	{ NULL, NULL },
 };
 
-int help_subcommand(const char *name)
+/* xlb help SUBCOMMAND (a unique prefix works). */
+static int help_subcommand(const char *name)
 {
-	const struct help *found = NULL;
+	const struct help *h = cmd_find(helps, sizeof(*helps), name);
 
-	for (const struct help *h = helps; h->name; h++) {
-		if (!strcmp(name, h->name)) {
-			found = h;
-			break;
-		}
-		if (*name && !strncmp(name, h->name, strlen(name))) {
-			if (found)
-				return cli_error("'%s' is ambiguous", name);
-			found = h;
-		}
-	}
-	if (!found)
+	if (!h && errno == EEXIST)
+		return cli_error("'%s' is ambiguous", name);
+	if (!h)
 		return cli_error("no help for '%s', see 'xlb help'", name);
-	fputs(found->text, stdout);
+	fputs(h->text, stdout);
 	return 0;
 }
 
