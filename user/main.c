@@ -9,10 +9,6 @@
 #include "agent/agent.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/decap.h"
-#include "cli/doctor.h"
-#include "cli/help.h"
-#include "cli/top.h"
 #include "cli/usage.h"
 #include "core/log.h"
 #include "core/paths.h"
@@ -67,54 +63,6 @@ static int do_agent(int argc, char **argv)
 	if (detach)
 		return agent_detach_all(opts.pin_root);
 	return agent_run(&opts) ? -EIO : 0;
-}
-
-static int do_vip(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", do_vip_add },
-		{ "del", do_vip_del },
-		{ "list", do_vip_list },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, "vip verb");
-}
-
-#define BACKEND_VERB(verb)                                                    \
-	static int do_backend_##verb(int argc, char **argv)                   \
-	{                                                                     \
-		return do_backend_verb(#verb, argc, argv);                    \
-	}
-BACKEND_VERB(add)
-BACKEND_VERB(del)
-BACKEND_VERB(set)
-BACKEND_VERB(drain)
-BACKEND_VERB(undrain)
-
-static int do_backend(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", do_backend_add },
-		{ "del", do_backend_del },
-		{ "set", do_backend_set },
-		{ "drain", do_backend_drain },
-		{ "undrain", do_backend_undrain },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, "backend verb");
-}
-
-static int do_decap(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "attach", do_decap_attach },
-		{ "detach", do_decap_detach },
-		{ NULL, NULL },
-	};
-
-	return cmd_select(cmds, argc, argv, "decap verb");
 }
 
 int main(int argc, char **argv)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The xlb CLI's commands, and the command tables they dispatch with
- * ("xlb OBJECT VERB ARGS", any unique prefix of a word works). */
+/* The CLI's commands, one entry point per object as bpftool's main.h, and
+ * the command tables they dispatch with ("xlb OBJECT VERB ARGS", any
+ * unique prefix of a word works). */
 #ifndef XLB_CLI_H
 #define XLB_CLI_H
 
@@ -21,14 +22,16 @@ const void *cmd_find(const void *table, size_t size, const char *word);
 int cmd_select(const struct cmd *cmds, int argc, char **argv,
 	       const char *what);
 
+int do_backend(int argc, char **argv);
+int do_bgp(int argc, char **argv);
+int do_decap(int argc, char **argv);
+int do_doctor(int argc, char **argv);
+int do_help(int argc, char **argv);
+int do_reload(int argc, char **argv);
 int do_show(int argc, char **argv);
 int do_stats(int argc, char **argv);
-int do_reload(int argc, char **argv);
-int do_vip_add(int argc, char **argv);
-int do_vip_del(int argc, char **argv);
-int do_vip_list(int argc, char **argv);
-int do_backend_verb(const char *verb, int argc, char **argv);
 int do_table(int argc, char **argv);
-int do_bgp(int argc, char **argv);
+int do_top(int argc, char **argv);
+int do_vip(int argc, char **argv);
 
 #endif /* XLB_CLI_H */

@@ -25,7 +25,7 @@
 #include "core/paths.h"
 #include "cli/client.h"
 #include "model/config.h"
-#include "cli/doctor.h"
+#include "cli/cli.h"
 #include "cli/usage.h"
 #include "dp/attach.h"
 

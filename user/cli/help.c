@@ -5,7 +5,6 @@
 
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/help.h"
 #include "cli/usage.h"
 
 struct help {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/top.h"
 #include "cli/usage.h"

@@ -3,7 +3,6 @@
 #ifndef XLB_CLI_TOP_H
 #define XLB_CLI_TOP_H
 
-int do_top(int argc, char **argv);
 /* xlb stats --interval: rates every interval seconds, count times (0:
  * until killed); for one VIP when vip is set. */
 int stats_rates(const char *vip, double interval, long count);
