@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xlb show and xlb stats: the VIPs and backends as the agent sees them
- * (rates over an interval are in top.c). */
+ * (rates over an interval are in rates.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,8 @@
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "cli/msg.h"
+#include "cli/rates.h"
 #include "cli/show.h"
-#include "cli/top.h"
 #include "cli/usage.h"
 
 /* "  prefer zone a (min 70%): 67% up, spilling 4.8% of new flows". */
