@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* HTTP(S) and gRPC health checkers: libcurl's multi interface driven by our
- * loop. */
+/* What the HTTP(S) and gRPC checkers share: libcurl's multi interface
+ * driven by our loop, a transfer per probe, the kept-alive connection
+ * watched between probes, and the verdicts on transport errors. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,29 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "agent/health_curl.h"
 #include "core/addr.h"
-#include "agent/health_priv.h"
 #include "core/log.h"
 #include "core/loop.h"
-
-/* Bodies past this abort the probe: health endpoints are small. */
-#define HTTP_BODY_MAX (1 << 20)
-
-/*
- * gRPC: grpc.health.v1.Health/Check, a unary call over HTTP/2 (prior
- * knowledge in cleartext, ALPN over TLS). The request and the answer are
- * length-prefixed messages (a flag byte, 0 for uncompressed, and a 32-bit
- * big-endian length) holding a HealthCheckRequest { string service = 1; }
- * and a HealthCheckResponse { ServingStatus status = 1; }; the call's
- * outcome is the grpc-status header (a trailers-only answer) or trailer.
- */
-#define GRPC_PATH "/grpc.health.v1.Health/Check"
-#define GRPC_PREFIX 5
-/* A HealthCheckResponse is 2 bytes; room for fields added later. */
-#define GRPC_RESP_MAX 1024
-#define GRPC_SERVING 1
 
 /*
  * libcurl before 8.0.0 (Debian 12 has 7.88.1) breaks a cleartext HTTP/2
@@ -45,20 +27,21 @@
 #define CURL_H2C_REUSE_FIXED 0x080000
 
 /*
- * A context is a multi handle shared by up to HTTP_CTX_TARGETS targets of
- * one loop, all HTTP(S) or all gRPC: a connection cache (each target
- * keeps its kept-alive connection there) and a timer. libcurl walks the
- * whole cache on some calls, so one multi handle for thousands of targets
- * costs more CPU than several small ones; each costs a socketpair. Every socket curl opens
- * goes through open_socket()/close_socket(), so we know each one for its
- * whole life and can watch it between transfers.
+ * A context is a multi handle shared by up to HCURL_CTX_TARGETS targets
+ * of one loop and one checker (HTTP(S), or gRPC): a connection cache
+ * (each target keeps its kept-alive connection there) and a timer.
+ * libcurl walks the whole cache on some calls, so one multi handle for
+ * thousands of targets costs more CPU than several small ones; each
+ * costs a socketpair. Every socket curl opens goes through
+ * open_socket()/close_socket(), so we know each one for its whole life
+ * and can watch it between transfers.
  */
-#define HTTP_CTX_TARGETS 16
+#define HCURL_CTX_TARGETS 16
 
-struct http_ctx;
+struct hcurl_ctx;
 
-struct http_sock {
-	struct http_ctx *ctx;
+struct hcurl_sock {
+	struct hcurl_ctx *ctx;
 	int fd;
 	bool ours;			/* from open_socket(): freed on close */
 	unsigned int curl_events;	/* what curl waits for; 0 = nothing */
@@ -66,54 +49,29 @@ struct http_sock {
 	struct health_target *idle;	/* target watching it between probes */
 };
 
-struct http_ctx {
+struct hcurl_ctx {
 	struct loop *loop;
 	CURLM *multi;
-	bool grpc;			/* gRPC targets only: HTTP/2 connections
-					 * never serve an HTTP/1.1 check */
+	const struct hcurl_proto *proto;	/* its targets' checker: HTTP/2
+						 * connections never serve an
+						 * HTTP/1.1 check */
 	uint64_t timer_id;
 	unsigned int refs;		/* targets */
 	unsigned int busy;		/* inside curl: do not free */
 	bool dying;
-	struct http_ctx *next;
+	struct hcurl_ctx *next;
 };
 
-static struct http_ctx *contexts;
+static struct hcurl_ctx *contexts;
 /* Every socket curl opened or asked us to watch, by fd, all contexts. */
-static struct http_sock **socks;
+static struct hcurl_sock **socks;
 static size_t nsocks;
-
-struct http_check {
-	struct http_ctx *ctx;
-	CURL *easy;
-	struct curl_slist *connect_to;
-	bool active;			/* added to the multi handle */
-	int idle_fd;			/* watched kept-alive connection, -1 */
-	char errbuf[CURL_ERROR_SIZE];
-	bool grpc;
-	bool h2c_quirk;			/* see CURL_H2C_REUSE_FIXED */
-	bool reuse_only;		/* this attempt may not connect */
-	bool wanted_new;		/* ... and curl wanted to */
-	/* gRPC: the framed request, headers, and what came back */
-	struct curl_slist *headers;
-	unsigned char req[GRPC_PREFIX + 3 + HC_HOST_LEN];
-	size_t req_len;
-	int grpc_status;		/* grpc-status; -1 = none seen */
-	size_t resp_len;
-	unsigned char resp[GRPC_RESP_MAX];
-	/* streaming substring match of p.body */
-	size_t needle_len;
-	size_t body_seen;
-	bool found;
-	size_t tail_len;
-	char tail[HC_BODY_LEN];
-};
 
 /* Sockets */
 
-static struct http_sock *sock_get(struct http_ctx *c, int fd, bool create)
+static struct hcurl_sock *sock_get(struct hcurl_ctx *c, int fd, bool create)
 {
-	struct http_sock *hs;
+	struct hcurl_sock *hs;
 
 	if (fd < 0)
 		return NULL;
@@ -123,7 +81,7 @@ static struct http_sock *sock_get(struct http_ctx *c, int fd, bool create)
 		return NULL;
 	if ((size_t)fd >= nsocks) {
 		size_t n = nsocks ? nsocks : 64;
-		struct http_sock **s;
+		struct hcurl_sock **s;
 
 		while (n <= (size_t)fd)
 			n *= 2;
@@ -146,7 +104,7 @@ static struct http_sock *sock_get(struct http_ctx *c, int fd, bool create)
 static void fd_event(struct loop *loop, int fd, unsigned int events, void *arg);
 
 /* Registers with the loop what curl and an idle watch need together. */
-static void sock_sync(struct http_ctx *c, struct http_sock *hs)
+static void sock_sync(struct hcurl_ctx *c, struct hcurl_sock *hs)
 {
 	unsigned int want = hs->curl_events | (hs->idle ? LOOP_READ : 0);
 	int err = 0;
@@ -167,9 +125,9 @@ static void sock_sync(struct http_ctx *c, struct http_sock *hs)
 	hs->loop_events = want;
 }
 
-static void idle_clear(struct http_sock *hs)
+static void idle_clear(struct hcurl_sock *hs)
 {
-	struct http_check *h;
+	struct hcurl_check *h;
 
 	if (!hs->idle)
 		return;
@@ -178,7 +136,7 @@ static void idle_clear(struct http_sock *hs)
 	hs->idle = NULL;
 }
 
-static void sock_free(struct http_ctx *c, struct http_sock *hs)
+static void sock_free(struct hcurl_ctx *c, struct hcurl_sock *hs)
 {
 	idle_clear(hs);
 	if (hs->loop_events)
@@ -192,8 +150,8 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
 				 struct curl_sockaddr *a)
 {
 	struct health_target *t = clientp;
-	struct http_check *h = t->priv;
-	struct http_ctx *c = h->ctx;
+	struct hcurl_check *h = t->priv;
+	struct hcurl_ctx *c = h->ctx;
 	int fd;
 
 	(void)purpose;
@@ -214,8 +172,8 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
 
 static int close_socket(void *clientp, curl_socket_t fd)
 {
-	struct http_ctx *c = clientp;
-	struct http_sock *hs = sock_get(c, fd, false);
+	struct hcurl_ctx *c = clientp;
+	struct hcurl_sock *hs = sock_get(c, fd, false);
 
 	/* off the loop before the number can be reused */
 	if (hs)
@@ -232,8 +190,8 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 		[CURL_POLL_OUT] = LOOP_WRITE,
 		[CURL_POLL_INOUT] = LOOP_READ | LOOP_WRITE,
 	};
-	struct http_ctx *c = userp;
-	struct http_sock *hs;
+	struct hcurl_ctx *c = userp;
+	struct hcurl_sock *hs;
 
 	(void)easy;
 	(void)socketp;
@@ -264,9 +222,9 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp,
 
 /* Context */
 
-static void ctx_maybe_free(struct http_ctx *c)
+static void ctx_maybe_free(struct hcurl_ctx *c)
 {
-	struct http_ctx **pp;
+	struct hcurl_ctx **pp;
 
 	if (c->refs || c->busy || c->dying)
 		return;
@@ -294,7 +252,7 @@ static void finish(struct health_target *t, CURLcode res);
 static CURLMcode transfer_start(struct health_target *t, bool reuse_only);
 
 /* Lets curl act on a socket or its timeout, then collects ended probes. */
-static void action(struct http_ctx *c, curl_socket_t s, int mask)
+static void action(struct hcurl_ctx *c, curl_socket_t s, int mask)
 {
 	CURLMsg *msg;
 	int running, left;
@@ -316,8 +274,8 @@ static void action(struct http_ctx *c, curl_socket_t s, int mask)
 
 static void fd_event(struct loop *loop, int fd, unsigned int events, void *arg)
 {
-	struct http_ctx *c = arg;
-	struct http_sock *hs = sock_get(c, fd, false);
+	struct hcurl_ctx *c = arg;
+	struct hcurl_sock *hs = sock_get(c, fd, false);
 	struct health_target *t;
 	char b;
 	ssize_t n;
@@ -346,7 +304,7 @@ static void fd_event(struct loop *loop, int fd, unsigned int events, void *arg)
 
 static void timer_fire(struct loop *loop, void *arg)
 {
-	struct http_ctx *c = arg;
+	struct hcurl_ctx *c = arg;
 
 	(void)loop;
 	c->timer_id = 0;
@@ -356,7 +314,7 @@ static void timer_fire(struct loop *loop, void *arg)
 /* CURLMOPT_TIMERFUNCTION: one timer for the whole multi handle. */
 static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
-	struct http_ctx *c = userp;
+	struct hcurl_ctx *c = userp;
 
 	(void)multi;
 	if (c->timer_id) {
@@ -373,7 +331,7 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-static void ctx_set_maxconnects(struct http_ctx *c)
+static void ctx_set_maxconnects(struct hcurl_ctx *c)
 {
 	/* curl's default, 4 per handle added, counts only handles with a
 	 * probe in flight and would close the idle ones we watch */
@@ -381,13 +339,14 @@ static void ctx_set_maxconnects(struct http_ctx *c)
 			  (long)c->refs * 2 + 16);
 }
 
-static struct http_ctx *ctx_get(struct loop *loop, bool grpc)
+static struct hcurl_ctx *ctx_get(struct loop *loop,
+				 const struct hcurl_proto *proto)
 {
-	struct http_ctx *c;
+	struct hcurl_ctx *c;
 
 	for (c = contexts; c; c = c->next) {
-		if (c->loop == loop && c->grpc == grpc &&
-		    c->refs < HTTP_CTX_TARGETS) {
+		if (c->loop == loop && c->proto == proto &&
+		    c->refs < HCURL_CTX_TARGETS) {
 			c->refs++;
 			ctx_set_maxconnects(c);
 			return c;
@@ -402,7 +361,7 @@ static struct http_ctx *ctx_get(struct loop *loop, bool grpc)
 		return NULL;
 	}
 	c->loop = loop;
-	c->grpc = grpc;
+	c->proto = proto;
 	c->refs = 1;
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
@@ -414,47 +373,11 @@ static struct http_ctx *ctx_get(struct loop *loop, bool grpc)
 	return c;
 }
 
-static void ctx_put(struct http_ctx *c)
+static void ctx_put(struct hcurl_ctx *c)
 {
 	c->refs--;
 	ctx_set_maxconnects(c);
 	ctx_maybe_free(c);
-}
-
-/* Probes */
-
-/* Finds p.body in the stream without keeping it: each chunk is searched,
- * and so is the seam between the last needle_len-1 bytes and the next. */
-static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct health_target *t = arg;
-	struct http_check *h = t->priv;
-	size_t len = size * nmemb, k = h->needle_len - 1, add, keep;
-	char seam[2 * HC_BODY_LEN];
-
-	h->body_seen += len;
-	if (h->body_seen > HTTP_BODY_MAX)
-		return 0;	/* CURLE_WRITE_ERROR */
-	if (!h->needle_len || h->found)
-		return len;
-	add = len < k ? len : k;
-	memcpy(seam, h->tail, h->tail_len);
-	memcpy(seam + h->tail_len, ptr, add);
-	if (memmem(seam, h->tail_len + add, t->p.body, h->needle_len) ||
-	    memmem(ptr, len, t->p.body, h->needle_len)) {
-		h->found = true;
-		return len;
-	}
-	if (len >= k) {
-		memcpy(h->tail, ptr + len - k, k);
-		h->tail_len = k;
-	} else {
-		keep = h->tail_len < k - len ? h->tail_len : k - len;
-		memmove(h->tail, h->tail + h->tail_len - keep, keep);
-		memcpy(h->tail + keep, ptr, len);
-		h->tail_len = keep + len;
-	}
-	return len;
 }
 
 /* prefix + msg, cut to len: curl's messages can be long. */
@@ -468,242 +391,18 @@ static void join_reason(char *buf, size_t len, const char *prefix,
 	buf[n + m] = '\0';
 }
 
-/* gRPC */
-
-/* Keeps the answer's message, which is small (else the probe fails). */
-static size_t grpc_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct health_target *t = arg;
-	struct http_check *h = t->priv;
-	size_t len = size * nmemb;
-
-	if (len > sizeof(h->resp) - h->resp_len)
-		return 0;	/* CURLE_WRITE_ERROR */
-	memcpy(h->resp + h->resp_len, ptr, len);
-	h->resp_len += len;
-	return len;
-}
-
-/* Sees the headers and, over HTTP/2, the trailers: finds grpc-status. */
-static size_t grpc_header_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-	static const char name[] = "grpc-status:";
-	struct health_target *t = arg;
-	struct http_check *h = t->priv;
-	size_t len = size * nitems, i = sizeof(name) - 1;
-	int v = 0, digits = 0;
-
-	if (len < i || strncasecmp(buf, name, i))
-		return len;
-	while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-		i++;
-	for (; i < len && buf[i] >= '0' && buf[i] <= '9' && v < 100000; i++) {
-		v = v * 10 + (buf[i] - '0');
-		digits++;
-	}
-	/* a malformed value is an error status (UNKNOWN) */
-	h->grpc_status = digits ? v : 2;
-	return len;
-}
-
-static bool read_varint(const unsigned char **p, const unsigned char *end,
-			uint64_t *v)
-{
-	*v = 0;
-	for (unsigned int shift = 0; shift < 64 && *p < end; shift += 7) {
-		unsigned char b = *(*p)++;
-
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-/* The serving status out of a HealthCheckResponse, unknown fields
- * skipped; proto3 leaves out a zero (UNKNOWN). -1 when malformed. */
-static long long grpc_serving_status(const unsigned char *p, size_t len)
-{
-	const unsigned char *end = p + len;
-	uint64_t key, v, status = 0;
-
-	while (p < end) {
-		if (!read_varint(&p, end, &key))
-			return -1;
-		switch (key & 7) {
-		case 0:	/* varint */
-			if (!read_varint(&p, end, &v))
-				return -1;
-			if (key >> 3 == 1)
-				status = v;
-			continue;
-		case 1:	/* 64-bit */
-			v = 8;
-			break;
-		case 2:	/* length-delimited */
-			if (!read_varint(&p, end, &v))
-				return -1;
-			break;
-		case 5:	/* 32-bit */
-			v = 4;
-			break;
-		default:
-			return -1;
-		}
-		if (v > (uint64_t)(end - p))
-			return -1;
-		p += v;
-	}
-	return status > INT32_MAX ? INT32_MAX : (long long)status;
-}
-
-static const char *grpc_code_name(int code)
-{
-	static const char *const names[] = {
-		"OK",		     "CANCELLED",	  "UNKNOWN",
-		"INVALID_ARGUMENT",  "DEADLINE_EXCEEDED", "NOT_FOUND",
-		"ALREADY_EXISTS",    "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-		"FAILED_PRECONDITION", "ABORTED",	  "OUT_OF_RANGE",
-		"UNIMPLEMENTED",     "INTERNAL",	  "UNAVAILABLE",
-		"DATA_LOSS",	     "UNAUTHENTICATED",
-	};
-
-	return code >= 0 && (size_t)code < sizeof(names) / sizeof(names[0])
-		       ? names[code]
-		       : NULL;
-}
-
-/* The verdict on a gRPC call that completed at the HTTP level. */
-static enum hc_result grpc_classify(struct health_target *t, long status,
-				    long version, char *reason, size_t len)
-{
-	static const char *const serving[] = { "UNKNOWN", "SERVING",
-					       "NOT_SERVING", "SERVICE_UNKNOWN" };
-	struct http_check *h = t->priv;
-	const char *name;
-	uint32_t mlen;
-	long long st;
-
-	if (version != CURL_HTTP_VERSION_2_0) {
-		snprintf(reason, len, "grpc: server does not speak HTTP/2");
-		return HC_R_ERROR;
-	}
-	if (status != 200) {
-		snprintf(reason, len, "bad status %ld", status);
-		return HC_R_BAD_STATUS;
-	}
-	if (h->grpc_status < 0) {
-		snprintf(reason, len, "grpc: no grpc-status");
-		return HC_R_ERROR;
-	}
-	if (h->grpc_status) {
-		name = grpc_code_name(h->grpc_status);
-		if (name)
-			snprintf(reason, len, "grpc status %d (%s)",
-				 h->grpc_status, name);
-		else
-			snprintf(reason, len, "grpc status %d", h->grpc_status);
-		return HC_R_BAD_STATUS;
-	}
-	if (h->resp_len < GRPC_PREFIX) {
-		snprintf(reason, len, "grpc: no response message");
-		return HC_R_ERROR;
-	}
-	if (h->resp[0]) {
-		snprintf(reason, len, "grpc: compressed response");
-		return HC_R_ERROR;
-	}
-	mlen = (uint32_t)h->resp[1] << 24 | (uint32_t)h->resp[2] << 16 |
-	       (uint32_t)h->resp[3] << 8 | h->resp[4];
-	st = mlen == h->resp_len - GRPC_PREFIX
-		     ? grpc_serving_status(h->resp + GRPC_PREFIX, mlen)
-		     : -1;
-	if (st < 0) {
-		snprintf(reason, len, "grpc: malformed response");
-		return HC_R_ERROR;
-	}
-	if (st != GRPC_SERVING) {
-		if ((size_t)st < sizeof(serving) / sizeof(serving[0]))
-			snprintf(reason, len, "grpc %s", serving[st]);
-		else
-			snprintf(reason, len, "grpc serving status %lld", st);
-		return HC_R_BAD_STATUS;
-	}
-	snprintf(reason, len, "ok");
-	return HC_R_OK;
-}
-
-/* The framed HealthCheckRequest, and the headers of the call. */
-static int grpc_prepare(struct health_target *t, struct http_check *h)
-{
-	size_t slen = strlen(t->p.service), n = 0;
-	unsigned char *m = h->req + GRPC_PREFIX;
-	char timeout[32];
-	const char *const headers[] = {
-		"Content-Type: application/grpc",
-		"TE: trailers",
-		"Accept:",	/* curl's default, not gRPC's */
-		timeout,
-	};
-
-	if (slen) {
-		m[n++] = 0x0a;	/* field 1, length-delimited */
-		if (slen >= 0x80) {
-			m[n++] = (unsigned char)(slen | 0x80);
-			m[n++] = (unsigned char)(slen >> 7);
-		} else {
-			m[n++] = (unsigned char)slen;
-		}
-		memcpy(m + n, t->p.service, slen);
-		n += slen;
-	}
-	h->req[0] = 0;
-	h->req[1] = (unsigned char)(n >> 24);
-	h->req[2] = (unsigned char)(n >> 16);
-	h->req[3] = (unsigned char)(n >> 8);
-	h->req[4] = (unsigned char)n;
-	h->req_len = GRPC_PREFIX + n;
-
-	/* the server may give up when we do (at most 8 digits) */
-	if (t->p.timeout_ms <= 99999999)
-		snprintf(timeout, sizeof(timeout), "grpc-timeout: %um",
-			 t->p.timeout_ms);
-	else
-		snprintf(timeout, sizeof(timeout), "grpc-timeout: %uS",
-			 (t->p.timeout_ms + 999) / 1000);
-	for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
-		struct curl_slist *l = curl_slist_append(h->headers, headers[i]);
-
-		if (!l)
-			return -ENOMEM;
-		h->headers = l;
-	}
-	return 0;
-}
-
 /* Verdicts */
 
 static enum hc_result classify(struct health_target *t, CURLcode res,
 			       long status, long version, long oserr,
 			       char *reason, size_t len)
 {
-	struct http_check *h = t->priv;
+	struct hcurl_check *h = t->priv;
 	enum hc_result r;
 
 	switch (res) {
 	case CURLE_OK:
-		if (h->grpc)
-			return grpc_classify(t, status, version, reason, len);
-		if (status < t->p.status_min || status > t->p.status_max) {
-			snprintf(reason, len, "bad status %ld", status);
-			return HC_R_BAD_STATUS;
-		}
-		if (h->needle_len && !h->found) {
-			snprintf(reason, len, "body mismatch");
-			return HC_R_BODY_MISMATCH;
-		}
-		snprintf(reason, len, "ok");
-		return HC_R_OK;
+		return h->proto->verdict(t, status, version, reason, len);
 	case CURLE_OPERATION_TIMEDOUT:
 		snprintf(reason, len, "timeout");
 		return HC_R_TIMEOUT;
@@ -711,9 +410,7 @@ static enum hc_result classify(struct health_target *t, CURLcode res,
 		snprintf(reason, len, "closed");
 		return HC_R_CLOSED;
 	case CURLE_WRITE_ERROR:
-		snprintf(reason, len, "%s",
-			 h->grpc ? "grpc: response too large"
-				 : "body too large");
+		snprintf(reason, len, "%s", h->proto->too_large);
 		return HC_R_ERROR;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
@@ -745,12 +442,12 @@ static enum hc_result classify(struct health_target *t, CURLcode res,
 
 static void finish(struct health_target *t, CURLcode res)
 {
-	struct http_check *h = t->priv;
-	struct http_ctx *c = h->ctx;
+	struct hcurl_check *h = t->priv;
+	struct hcurl_ctx *c = h->ctx;
 	curl_socket_t sock = CURL_SOCKET_BAD;
 	char reason[HC_REASON_LEN];
 	long status = 0, version = 0, oserr = 0;
-	struct http_sock *hs;
+	struct hcurl_sock *hs;
 	enum hc_result r;
 
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -788,8 +485,8 @@ static void finish(struct health_target *t, CURLcode res)
  * removed backend does not keep an idle connection from us. */
 static void idle_stop(struct health_target *t, bool close_it)
 {
-	struct http_check *h = t->priv;
-	struct http_sock *hs = sock_get(h->ctx, h->idle_fd, false);
+	struct hcurl_check *h = t->priv;
+	struct hcurl_sock *hs = sock_get(h->ctx, h->idle_fd, false);
 
 	if (hs && hs->idle == t) {
 		if (close_it && !hs->curl_events)
@@ -804,14 +501,10 @@ static void idle_stop(struct health_target *t, bool close_it)
  * with the libcurl quirk (see CURL_H2C_REUSE_FIXED). */
 static CURLMcode transfer_start(struct health_target *t, bool reuse_only)
 {
-	struct http_check *h = t->priv;
+	struct hcurl_check *h = t->priv;
 	CURLMcode mc;
 
-	h->body_seen = 0;
-	h->found = false;
-	h->tail_len = 0;
-	h->grpc_status = -1;
-	h->resp_len = 0;
+	h->proto->reset(t);
 	h->errbuf[0] = '\0';
 	if (h->h2c_quirk) {
 		h->reuse_only = reuse_only;
@@ -828,9 +521,9 @@ static CURLMcode transfer_start(struct health_target *t, bool reuse_only)
 	return mc;
 }
 
-static void http_start(struct health_target *t)
+void hcurl_start(struct health_target *t)
 {
-	struct http_check *h = t->priv;
+	struct hcurl_check *h = t->priv;
 	CURLMcode mc;
 
 	idle_stop(t, false);
@@ -852,11 +545,10 @@ static bool uses_tls(const struct hc_params *p)
 /* "http://192.0.2.1:80/path", or with a host name and a CONNECT_TO entry
  * sending it to the address, so that Host, SNI and the certificate check
  * all use the name. */
-static int build_url(struct health_target *t, struct http_check *h, char *url,
-		     size_t len)
+static int build_url(struct health_target *t, struct hcurl_check *h,
+		     const char *path, char *url, size_t len)
 {
 	const char *scheme = uses_tls(&t->p) ? "https" : "http";
-	const char *path = h->grpc ? GRPC_PATH : t->p.path;
 	char addr[INET6_ADDRSTRLEN + 2], buf[INET6_ADDRSTRLEN], entry[600];
 	union xlb_addr a = { 0 };
 	__u8 family;
@@ -895,52 +587,51 @@ static int build_url(struct health_target *t, struct http_check *h, char *url,
 	return 0;
 }
 
-static void http_fini(struct health_target *t);
-
-static int http_init(struct health_target *t)
+/* The state of a new target's checker, in a context of its loop. */
+static struct hcurl_check *check_new(struct health_target *t,
+				     const struct hcurl_proto *proto)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
-	char url[HC_HOST_LEN + HC_PATH_LEN + 64];
-	struct http_check *h = calloc(1, sizeof(*h));
-	CURL *e;
-	int err;
+	struct hcurl_check *h = calloc(1, proto->size);
 
 	if (!h)
-		return -ENOMEM;
-	t->priv = h;
+		return NULL;
+	h->proto = proto;
 	h->idle_fd = -1;
-	h->grpc = t->p.type == HC_GRPC;
-	h->needle_len = h->grpc ? 0 : strlen(t->p.body);
-	h->ctx = ctx_get(t->loop, h->grpc);
+	h->ctx = ctx_get(t->loop, proto);
 	if (!h->ctx) {
 		free(h);
-		t->priv = NULL;
-		return -ENOMEM;
+		return NULL;
 	}
-	err = build_url(t, h, url, sizeof(url));
-	if (!err && h->grpc)
-		err = grpc_prepare(t, h);
-	if (!err && h->grpc && !(cv->features & CURL_VERSION_HTTP2))
-		err = -EOPNOTSUPP;	/* libcurl without nghttp2 */
-	if (err)
-		goto fail;
-	e = h->easy = curl_easy_init();
-	if (!e) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	t->priv = h;
+	return h;
+}
+
+static long http_version(const struct health_target *t)
+{
+	struct hcurl_check *h = t->priv;
+
+	if (!h->proto->http2)
+		return CURL_HTTP_VERSION_1_1;
+	return t->p.tls ? CURL_HTTP_VERSION_2TLS
+			: CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+}
+
+/* The options every probe of t has; the checker adds its own. */
+static void easy_setup(struct health_target *t, CURL *e, const char *url)
+{
+	struct hcurl_check *h = t->priv;
+
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");	/* ignore *_proxy */
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, http_version(t));
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "xlb-health/1");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)t->p.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)t->p.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t);
@@ -948,35 +639,50 @@ static int http_init(struct health_target *t)
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h->ctx);
 	if (h->connect_to)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, h->connect_to);
-	if (h->grpc) {
-		h->h2c_quirk = !t->p.tls &&
-			       cv->version_num < CURL_H2C_REUSE_FIXED;
-		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-				 t->p.tls ? CURL_HTTP_VERSION_2TLS
-					  : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, h->req);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)h->req_len);
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h->headers);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, grpc_write_cb);
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, grpc_header_cb);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-	}
 	if (uses_tls(&t->p)) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER,
 				 t->p.tls_verify ? 1L : 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST,
 				 t->p.tls_verify ? 2L : 0L);
 	}
+}
+
+int hcurl_init(struct health_target *t, const struct hcurl_proto *proto,
+	       const char *path)
+{
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	char url[HC_HOST_LEN + HC_PATH_LEN + 64];
+	struct hcurl_check *h = check_new(t, proto);
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	err = build_url(t, h, path, url, sizeof(url));
+	if (!err && proto->prepare)
+		err = proto->prepare(t);
+	if (!err && proto->http2 && !(cv->features & CURL_VERSION_HTTP2))
+		err = -EOPNOTSUPP;	/* libcurl without nghttp2 */
+	if (err)
+		goto fail;
+	h->easy = curl_easy_init();
+	if (!h->easy) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	h->h2c_quirk = proto->http2 && !t->p.tls &&
+		       cv->version_num < CURL_H2C_REUSE_FIXED;
+	easy_setup(t, h->easy, url);
+	proto->setup(t, h->easy);
 	return 0;
 fail:
-	http_fini(t);
+	hcurl_fini(t);
 	return err;
 }
 
-static void http_fini(struct health_target *t)
+void hcurl_fini(struct health_target *t)
 {
-	struct http_check *h = t->priv;
-	struct http_ctx *c;
+	struct hcurl_check *h = t->priv;
+	struct hcurl_ctx *c;
 
 	if (!h)
 		return;
@@ -988,23 +694,9 @@ static void http_fini(struct health_target *t)
 		curl_easy_cleanup(h->easy);
 	}
 	curl_slist_free_all(h->connect_to);
-	curl_slist_free_all(h->headers);
+	if (h->proto->fini)
+		h->proto->fini(t);
 	free(h);
 	t->priv = NULL;
 	ctx_put(c);
 }
-
-const struct hc_ops hc_http_ops = {
-	.name = "http",
-	.init = http_init,
-	.fini = http_fini,
-	.start = http_start,
-};
-
-/* The same machinery, in multi handles of their own (see struct http_ctx). */
-const struct hc_ops hc_grpc_ops = {
-	.name = "grpc",
-	.init = http_init,
-	.fini = http_fini,
-	.start = http_start,
-};
