@@ -9,46 +9,9 @@
 #include "agent/agent.h"
 #include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/decap.h"
-#include "cli/doctor.h"
-#include "cli/help.h"
-#include "cli/top.h"
+#include "cli/usage.h"
 #include "core/log.h"
 #include "core/paths.h"
-
-struct cmd {
-	const char *name;
-	int (*handler)(int argc, char **argv);
-};
-
-static bool is_prefix(const char *word, const char *full)
-{
-	return *word && !strncmp(word, full, strlen(word));
-}
-
-/* Runs the one command argv[0] names (a unique prefix is enough). */
-static int run_cmd(const struct cmd *cmds, int argc, char **argv,
-		   const char *what)
-{
-	const struct cmd *found = NULL;
-
-	if (argc < 1)
-		return cli_error("missing %s, see 'xlb help'", what);
-	for (const struct cmd *c = cmds; c->name; c++) {
-		if (!strcmp(argv[0], c->name))
-			return c->handler(argc - 1, argv + 1);
-		if (is_prefix(argv[0], c->name)) {
-			if (found)
-				return cli_error("'%s' is ambiguous",
-						   argv[0]);
-			found = c;
-		}
-	}
-	if (!found)
-		return cli_error("unknown command '%s', see 'xlb help'",
-				   argv[0]);
-	return found->handler(argc - 1, argv + 1);
-}
 
 static int do_version(int argc, char **argv)
 {
@@ -91,9 +54,8 @@ static int do_agent(int argc, char **argv)
 			opts.pin_root = optarg;
 			break;
 		default:
-			return cli_error("usage: xlb agent [-c FILE] "
-					 "[--foreground] [--log-level LEVEL] "
-					 "[--pin-dir DIR] [--detach]");
+			return cli_error("usage: xlb agent " USAGE_AGENT
+					 " " USAGE_AGENT_MORE);
 		}
 	}
 	if (optind < argc + 1)
@@ -101,54 +63,6 @@ static int do_agent(int argc, char **argv)
 	if (detach)
 		return agent_detach_all(opts.pin_root);
 	return agent_run(&opts) ? -EIO : 0;
-}
-
-static int do_vip(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", do_vip_add },
-		{ "del", do_vip_del },
-		{ "list", do_vip_list },
-		{ NULL, NULL },
-	};
-
-	return run_cmd(cmds, argc, argv, "vip verb");
-}
-
-#define BACKEND_VERB(verb)                                                    \
-	static int do_backend_##verb(int argc, char **argv)                   \
-	{                                                                     \
-		return do_backend_verb(#verb, argc, argv);                    \
-	}
-BACKEND_VERB(add)
-BACKEND_VERB(del)
-BACKEND_VERB(set)
-BACKEND_VERB(drain)
-BACKEND_VERB(undrain)
-
-static int do_backend(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "add", do_backend_add },
-		{ "del", do_backend_del },
-		{ "set", do_backend_set },
-		{ "drain", do_backend_drain },
-		{ "undrain", do_backend_undrain },
-		{ NULL, NULL },
-	};
-
-	return run_cmd(cmds, argc, argv, "backend verb");
-}
-
-static int do_decap(int argc, char **argv)
-{
-	static const struct cmd cmds[] = {
-		{ "attach", do_decap_attach },
-		{ "detach", do_decap_detach },
-		{ NULL, NULL },
-	};
-
-	return run_cmd(cmds, argc, argv, "decap verb");
 }
 
 int main(int argc, char **argv)
@@ -189,5 +103,5 @@ int main(int argc, char **argv)
 		}
 	}
 	log_init(level);
-	return run_cmd(cmds, argc - i, argv + i, "command") ? 1 : 0;
+	return cmd_select(cmds, argc - i, argv + i, "command") ? 1 : 0;
 }

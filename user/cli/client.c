@@ -65,49 +65,48 @@ int cli_call(json_object *req, json_object **resp)
 	return 0;
 }
 
-int ctl_call(const char *path, json_object *request, json_object **response,
-	     int timeout_ms, char *err, size_t errlen)
+/* A socket connected to the agent at path, or -errno with the reason. */
+static int ctl_connect(const char *path, char *err, size_t errlen)
 {
-	const char *text = json_object_to_json_string_ext(request,
-							  JSON_C_TO_STRING_PLAIN);
 	struct sockaddr_un sun;
-	struct pollfd pfd;
-	size_t len = 0, cap = 4096;
-	int fd, ret, send_errno = 0;
-	char *buf = NULL;
+	int fd, ret = unix_addr(path, &sun);
 
-	ret = unix_addr(path, &sun);
 	if (ret) {
 		snprintf(err, errlen, "socket path too long: %s", path);
 		return ret;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot reach the agent at %s: %s "
-			 "(is 'xlb agent' running?)", path, strerror(errno));
-		goto out;
-	}
-	/* A refusal may already wait for us: a failed send is only an
-	 * error when there is no answer to read either. */
-	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
-		send_errno = errno;
-	buf = malloc(cap);
-	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return fd;
+	ret = -errno;
+	snprintf(err, errlen, "cannot reach the agent at %s: %s "
+		 "(is 'xlb agent' running?)", path, strerror(-ret));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The answer, read until the agent closes the connection: in *text (the
+ * caller frees it), or -errno with the reason. */
+static int ctl_read(int fd, int timeout_ms, char **text, char *err,
+		    size_t errlen)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
 	for (;;) {
 		ssize_t n;
 
 		if (!buf) {
-			ret = -ENOMEM;
 			snprintf(err, errlen, "out of memory");
-			goto out;
+			return -ENOMEM;
 		}
 		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			ret = -ETIMEDOUT;
+			free(buf);
 			snprintf(err, errlen, "the agent did not answer in "
 				 "%d ms", timeout_ms);
-			goto out;
+			return -ETIMEDOUT;
 		}
 		n = recv(fd, buf + len, cap - 1 - len, 0);
 		if (n <= 0)
@@ -123,19 +122,40 @@ int ctl_call(const char *path, json_object *request, json_object **response,
 		}
 	}
 	buf[len] = '\0';
-	*response = json_tokener_parse(buf);
-	if (!*response && send_errno) {
-		ret = -send_errno;
+	*text = buf;
+	return 0;
+}
+
+int ctl_call(const char *path, json_object *request, json_object **response,
+	     int timeout_ms, char *err, size_t errlen)
+{
+	const char *text =
+		json_object_to_json_string_ext(request, JSON_C_TO_STRING_PLAIN);
+	int fd, ret, send_errno = 0;
+	char *answer;
+
+	fd = ctl_connect(path, err, errlen);
+	if (fd < 0)
+		return fd;
+	/* A refusal may already wait for us: a failed send is only an
+	 * error when there is no answer to read either. */
+	if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
+		send_errno = errno;
+	ret = ctl_read(fd, timeout_ms, &answer, err, errlen);
+	close(fd);
+	if (ret)
+		return ret;
+	*response = json_tokener_parse(answer);
+	free(answer);
+	if (*response)
+		return 0;
+	if (send_errno) {
 		snprintf(err, errlen, "sending to the agent: %s",
 			 strerror(send_errno));
-	} else if (!*response) {
-		ret = -EPROTO;
-		snprintf(err, errlen, "the agent's answer is not JSON "
-			 "(closed the connection? see agent log)");
+		return -send_errno;
 	}
-out:
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	snprintf(err, errlen, "the agent's answer is not JSON (closed the "
+		 "connection? see agent log)");
+	return -EPROTO;
 }

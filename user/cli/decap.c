@@ -4,8 +4,9 @@
 #include <net/if.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/decap.h"
+#include "cli/usage.h"
 #include "core/addr.h"
 #include "dp/attach.h"
 #include "dp/decap.h"
@@ -26,7 +27,7 @@ static int parse_mode(const char *s, enum xdp_mode *mode)
 
 #define MAX_DECAP_ADDRS 16
 
-int do_decap_attach(int argc, char **argv)
+static int do_decap_attach(int argc, char **argv)
 {
 	struct {
 		union xlb_addr addr;
@@ -81,13 +82,14 @@ int do_decap_attach(int argc, char **argv)
 	return err;
 }
 
-int do_decap_detach(int argc, char **argv)
+static int do_decap_detach(int argc, char **argv)
 {
 	unsigned int ifindex;
 	int err;
 
 	if (argc != 2 || strcmp(argv[0], "dev"))
-		return cli_error("usage: xlb decap detach dev IF%s", "");
+		return cli_error("usage: xlb decap detach "
+				 USAGE_DECAP_DETACH);
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex)
 		return cli_error("no such device '%s'", argv[1]);
@@ -95,4 +97,15 @@ int do_decap_detach(int argc, char **argv)
 	if (err)
 		cli_error("detach failed: %s", strerror(-err));
 	return err;
+}
+
+int do_decap(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "attach", do_decap_attach },
+		{ "detach", do_decap_detach },
+		{ NULL, NULL },
+	};
+
+	return cmd_select(cmds, argc, argv, "decap verb");
 }

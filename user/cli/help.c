@@ -2,10 +2,10 @@
 /* xlb help SUBCOMMAND: the usage of each subcommand (see also xlb(8)). */
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
+#include "cli/cli.h"
 #include "cli/client.h"
-#include "cli/help.h"
+#include "cli/usage.h"
 
 struct help {
 	const char *name;
@@ -14,8 +14,8 @@ struct help {
 
 static const struct help helps[] = {
 	{ "agent",
-	  "Usage: xlb agent [-c FILE] [--foreground] [--log-level LEVEL]\n"
-	  "                 [--pin-dir DIR] [--detach]\n"
+	  "Usage: xlb agent " USAGE_AGENT "\n"
+	  "                 " USAGE_AGENT_MORE "\n"
 	  "Runs the agent: loads the balancer, attaches it to the config's\n"
 	  "interfaces through pinned links, health-checks the backends and\n"
 	  "serves the control socket and /metrics. Adopts pinned maps left\n"
@@ -28,9 +28,9 @@ static const struct help helps[] = {
 	  "  --detach           detach every interface, remove the pins,\n"
 	  "                     exit\n" },
 	{ "backend",
-	  "Usage: xlb backend add VIP ADDR [weight N] [zone NAME]\n"
+	  "Usage: xlb backend add VIP ADDR " USAGE_BACKEND_OPTS "\n"
 	  "       xlb backend del VIP ADDR\n"
-	  "       xlb backend set VIP ADDR [weight N] [zone NAME]\n"
+	  "       xlb backend set VIP ADDR " USAGE_BACKEND_OPTS "\n"
 	  "       xlb backend drain VIP ADDR [--timeout 30s] [--remove]\n"
 	  "       xlb backend undrain VIP ADDR\n"
 	  "Changes a VIP's backends in the running agent until the next\n"
@@ -46,15 +46,15 @@ static const struct help helps[] = {
 	  "session's state (from BIRD's control socket) and, per VIP,\n"
 	  "whether it is announced and why not.\n" },
 	{ "decap",
-	  "Usage: xlb decap attach dev IF addr ADDR [addr ADDR]...\n"
-	  "                        [mode native|generic|auto]\n"
-	  "       xlb decap detach dev IF\n"
+	  "Usage: xlb decap attach " USAGE_DECAP_ATTACH "\n"
+	  "                        " USAGE_DECAP_MODE "\n"
+	  "       xlb decap detach " USAGE_DECAP_DETACH "\n"
 	  "On a backend: attaches xlb_decap to IF; it strips the tunnels\n"
 	  "whose outer destination is one of the ADDRs (at most 16) and\n"
 	  "passes the inner packet to the stack, which must own the VIP.\n" },
 	{ "doctor",
-	  "Usage: xlb doctor [-c FILE] [--pin-dir DIR] [--no-probe]\n"
-	  "                  [--backend VIP]... [VIP]...\n"
+	  "Usage: xlb doctor " USAGE_DOCTOR "\n"
+	  "                  " USAGE_DOCTOR_BACKEND " [VIP]...\n"
 	  "Checks this host's setup, one line per check: OK, WARN or FAIL,\n"
 	  "why, and how to fix it. Exit status 1 when a FAIL blocks traffic.\n"
 	  "Always: kernel BTF, bpffs. A balancer (the config's interfaces):\n"
@@ -82,20 +82,19 @@ static const struct help helps[] = {
 	  "that one, with the reason for each backend's effective weight.\n"
 	  "-j prints JSON.\n" },
 	{ "stats",
-	  "Usage: xlb stats [--interval SECONDS [--count N]] [VIP]\n"
+	  "Usage: xlb stats " USAGE_STATS "\n"
 	  "What show prints plus packet and byte counters per VIP and every\n"
 	  "data path counter by reason (forward, pass, drop). -j: JSON.\n"
 	  "With --interval: rates per second over each interval instead of\n"
 	  "totals, every interval (0.1 to 3600 s), N times or until ^C.\n" },
 	{ "table",
-	  "Usage: xlb table VIP [slots]\n"
+	  "Usage: xlb table " USAGE_TABLE "\n"
 	  "Reads the VIP's Maglev table from the data path: slots per backend\n"
 	  "and a digest of the backend address in every slot. Balancers with\n"
 	  "the same hash_seed and backends print the same digest (so any of\n"
 	  "them sends a flow to the same backend). slots lists every slot.\n" },
 	{ "top",
-	  "Usage: xlb top [-i SECONDS] [-n COUNT] "
-	  "[-o packets|bits|new|flows|name] [VIP]\n"
+	  "Usage: xlb top " USAGE_TOP "\n"
 	  "A live full-screen view refreshed every SECONDS (default 1): per\n"
 	  "VIP and backend packets/s, bits/s, new flows/s, active flows,\n"
 	  "state, effective weight, check latency P50/P99. -o sorts; keys:\n"
@@ -104,10 +103,10 @@ static const struct help helps[] = {
 	  "Usage: xlb version\n"
 	  "Prints the version and the BPF map ABI version.\n" },
 	{ "vip",
-	  "Usage: xlb vip add NAME address ADDR port PORT [protocol tcp|udp]\n"
-	  "                [affinity none|source-ip]\n"
-	  "                [when_all_down drop|pass]\n"
-	  "                [table_size PRIME]\n"
+	  "Usage: xlb vip add " USAGE_VIP_ADD "\n"
+	  "                " USAGE_VIP_AFFINITY "\n"
+	  "                " USAGE_VIP_WHEN_ALL_DOWN "\n"
+	  "                " USAGE_VIP_TABLE_SIZE "\n"
 	  "       xlb vip del NAME\n"
 	  "       xlb vip list\n"
 	  "Adds, removes or lists VIPs in the running agent; changes last\n"
@@ -115,24 +114,16 @@ static const struct help helps[] = {
 	{ NULL, NULL },
 };
 
-int help_subcommand(const char *name)
+/* xlb help SUBCOMMAND (a unique prefix works). */
+static int help_subcommand(const char *name)
 {
-	const struct help *found = NULL;
+	const struct help *h = cmd_find(helps, sizeof(*helps), name);
 
-	for (const struct help *h = helps; h->name; h++) {
-		if (!strcmp(name, h->name)) {
-			found = h;
-			break;
-		}
-		if (*name && !strncmp(name, h->name, strlen(name))) {
-			if (found)
-				return cli_error("'%s' is ambiguous", name);
-			found = h;
-		}
-	}
-	if (!found)
+	if (!h && errno == EEXIST)
+		return cli_error("'%s' is ambiguous", name);
+	if (!h)
 		return cli_error("no help for '%s', see 'xlb help'", name);
-	fputs(found->text, stdout);
+	fputs(h->text, stdout);
 	return 0;
 }
 
@@ -141,32 +132,31 @@ int do_help(int argc, char **argv)
 	if (argc > 0)	/* xlb help SUBCOMMAND */
 		return help_subcommand(argv[0]);
 	printf("Usage: xlb [-j] [-s SOCKET] [-d] OBJECT VERB [ARGS]\n"
-	       "  xlb agent [-c FILE] [--foreground] [--log-level LEVEL]\n"
-	       "            [--pin-dir DIR] [--detach]\n"
+	       "  xlb agent " USAGE_AGENT "\n"
+	       "            " USAGE_AGENT_MORE "\n"
 	       "  xlb show [VIP]                 VIPs, backends, weights, "
 	       "states, flows\n"
 	       "  xlb stats [VIP]                data path counters\n"
 	       "  xlb stats --interval SECONDS [--count N] [VIP]\n"
 	       "                                 rates per second\n"
-	       "  xlb top [-i SECONDS] [-n COUNT] [-o packets|bits|new|flows|"
-	       "name] [VIP]\n"
+	       "  xlb top " USAGE_TOP "\n"
 	       "                                 live view (s: sort, q: quit)\n"
-	       "  xlb vip add NAME address ADDR port PORT [protocol tcp|udp]\n"
-	       "              [affinity none|source-ip] "
-	       "[when_all_down drop|pass] [table_size PRIME]\n"
+	       "  xlb vip add " USAGE_VIP_ADD "\n"
+	       "              " USAGE_VIP_AFFINITY " " USAGE_VIP_WHEN_ALL_DOWN
+	       " " USAGE_VIP_TABLE_SIZE "\n"
 	       "  xlb vip del NAME | xlb vip list\n"
-	       "  xlb backend add VIP ADDR [weight N] [zone NAME]\n"
+	       "  xlb backend add VIP ADDR " USAGE_BACKEND_OPTS "\n"
 	       "  xlb backend del|undrain VIP ADDR\n"
 	       "  xlb backend drain VIP ADDR [--timeout 30s] [--remove]\n"
-	       "  xlb backend set VIP ADDR [weight N] [zone NAME]\n"
+	       "  xlb backend set VIP ADDR " USAGE_BACKEND_OPTS "\n"
 	       "  xlb table VIP [slots]          the VIP's Maglev table: slots "
 	       "per backend, digest\n"
 	       "  xlb bgp                        BGP speaker, sessions, "
 	       "announced VIPs\n"
 	       "  xlb reload                     re-read the config file\n"
-	       "  xlb decap attach dev IF addr ADDR [addr ADDR]... "
-	       "[mode native|generic|auto]\n"
-	       "  xlb decap detach dev IF\n"
+	       "  xlb decap attach " USAGE_DECAP_ATTACH " "
+	       USAGE_DECAP_MODE "\n"
+	       "  xlb decap detach " USAGE_DECAP_DETACH "\n"
 	       "  xlb doctor [-c FILE] [--no-probe] [--backend VIP]...\n"
 	       "                                 check this host's setup\n"
 	       "  xlb version | xlb help [SUBCOMMAND]\n"
