@@ -103,7 +103,8 @@ $(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
 UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
 	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS) $(SKELS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS) \
+		$(LIB_HDRS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
 
