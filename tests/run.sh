@@ -53,7 +53,7 @@ for t in "$BUILD"/tests/*; do
 	[ -e "tests/unit/$(basename "$t").c" ] || continue
 	run_suite "unit/$(basename "$t")" "$t"
 done
-for t in tests/bpf/*.c; do
+for t in tests/bpf/*_test.c; do
 	[ -e "$t" ] || continue
 	run_suite "bpf/$(basename "$t" .c)" "$BUILD/tests/$(basename "$t" .c)"
 done
