@@ -41,7 +41,9 @@ LIB_HDRS := $(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.h))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
+# Unit tests beside the layer they test: tests/unit/LAYER/test_NAME.c
+# becomes $(BUILD)/tests/unit/LAYER/test_NAME.
+UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*/test_*.c))
 # A packet-test suite is tests/bpf/NAME_test.c; packet_test also links the
 # world its cases run in and every case file (each registers its table).
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*_test.c))
@@ -107,8 +109,11 @@ $(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
 UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
 	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_SRCS) \
-		$(LIB_HDRS) $(SKELS) | $(BUILD)/tests
+$(sort $(dir $(UNIT_TESTS))):
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*/*.h) $(LIB_SRCS) \
+		$(LIB_HDRS) $(SKELS) | $(sort $(dir $(UNIT_TESTS)))
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
 

@@ -2,7 +2,7 @@
 /* What the health-check tests run their checks against, on 127.0.0.1 (or
  * ::1): the loop run to a deadline or a condition, TCP and HTTP/1.1
  * servers in the test's loop or in a child, a blackholed port, openssl
- * s_server for HTTPS and tests/unit/grpc_health_server.py for gRPC. Static
+ * s_server for HTTPS and grpc_health_server.py for gRPC. Static
  * functions, for test_health.c alone. */
 #ifndef XLB_TEST_HEALTH_SERVERS_H
 #define XLB_TEST_HEALTH_SERVERS_H
@@ -582,7 +582,7 @@ static pid_t https_srv_start(const char *cert, const char *key, __u16 *port)
 	return pid;
 }
 
-/* gRPC against a real grpcio server (tests/unit/grpc_health_server.py) */
+/* gRPC against a real grpcio server (grpc_health_server.py) */
 
 struct grpc_srv {
 	pid_t pid;
