@@ -116,9 +116,9 @@ for i in 1 2 3 4; do
 		>"$TMP/serve$i.log" 2>&1 &
 	disown
 done
-for i in 1 2 3 4; do
-	listening "be$i" "$PORT"
-done
+ok=true
+for i in 1 2 3 4; do listening "be$i" "$PORT" || ok=false; done
+check "echo servers listen" $ok
 
 write_config 50 "lc0, lb4"
 check "agent starts and answers" agent_start

@@ -302,6 +302,11 @@ for i in 1 2 3; do
 		>"$TMP/serve$i.log" 2>&1 &
 	disown
 done
+# The servers listen before the agents start: a first probe refused
+# would take a backend down, and the VIP with it for a moment.
+ok=true
+for i in 1 2 3; do listening "be$i" "$PORT" || ok=false; done
+check "echo servers listen" $ok
 router_start
 for i in 1 2; do
 	write_config "$i"
