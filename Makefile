@@ -41,8 +41,14 @@ LIB_HDRS := $(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.h))
 LIB_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 XLB := $(BUILD)/xlb
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
-BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*.c))
+# Unit tests beside the layer they test: tests/unit/LAYER/test_NAME.c
+# becomes $(BUILD)/tests/unit/LAYER/test_NAME.
+UNIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*/test_*.c))
+# A packet-test suite is tests/bpf/NAME_test.c; packet_test also links the
+# world its cases run in and every case file (each registers its table).
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*_test.c))
+PACKET_TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,tests/bpf/world.c \
+	$(wildcard tests/bpf/cases/*.c))
 TESTLOAD := $(BUILD)/tests/xlb-testload
 BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap \
 	$(BUILD)/tests/xlb-failpoll $(BUILD)/tests/xlb-udpflood \
@@ -103,13 +109,26 @@ $(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
 UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
 	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS) $(SKELS) | $(BUILD)/tests
+$(sort $(dir $(UNIT_TESTS))):
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*/*.h) $(LIB_SRCS) \
+		$(LIB_HDRS) $(SKELS) | $(sort $(dir $(UNIT_TESTS)))
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
 
+$(BUILD)/tests/bpf/cases:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/bpf/%.o: tests/bpf/%.c $(SKELS) | $(BUILD)/tests/bpf/cases
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+
+$(BUILD)/tests/packet_test: $(PACKET_TEST_OBJS)
+
 $(BUILD)/tests/%: tests/bpf/%.c $(LIB_OBJS) $(wildcard tests/bpf/*.h) | $(BUILD)/tests
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(LIB_OBJS) -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(filter %.o,$^) -o $@ $(LDLIBS)
 
 $(BUILD)/tests/xlb-%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC-TOOL,$@)
@@ -162,13 +181,13 @@ demo: all
 # are shown, not fatal. cppcheck and ShellCheck findings fail the check.
 check: all
 	$(Q)scripts/check-layers.py $(BUILD)
-	$(Q)clang-format --dry-run bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c 2>&1 | grep -c warning | sed 's/^/clang-format: lines to reformat: /'
+	$(Q)clang-format --dry-run bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c tests/*/*/*.c 2>&1 | grep -c warning | sed 's/^/clang-format: lines to reformat: /'
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning --suppress=unknownMacro --inline-suppr -Ibpf -Iuser -I$(BUILD) user/
 	$(Q)shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
 	$(Q)shellcheck -s bash scripts/xlb.bash-completion
 
 format:
-	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c
+	$(Q)clang-format -i bpf/*.c bpf/*.h bpf/lib/*.h user/*.c user/*/*.[ch] tests/*/*.c tests/*/*/*.c
 
 # The config is installed only when there is none: an existing
 # $(SYSCONFDIR)/xlb/xlb.yaml is never overwritten (the sample always goes
@@ -216,4 +235,5 @@ uninstall:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d \
+	$(BUILD)/tests/bpf/*.d $(BUILD)/tests/bpf/cases/*.d)

@@ -49,11 +49,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-for t in "$BUILD"/tests/*; do
-	[ -e "tests/unit/$(basename "$t").c" ] || continue
-	run_suite "unit/$(basename "$t")" "$t"
+for t in tests/unit/*/test_*.c; do	# unit/LAYER/test_NAME
+	[ -e "$t" ] || continue
+	t=${t#tests/}
+	run_suite "${t%.c}" "$BUILD/tests/${t%.c}"
 done
-for t in tests/bpf/*.c; do
+for t in tests/bpf/*_test.c; do
 	[ -e "$t" ] || continue
 	run_suite "bpf/$(basename "$t" .c)" "$BUILD/tests/$(basename "$t" .c)"
 done

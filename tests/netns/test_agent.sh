@@ -5,22 +5,10 @@
 # removing and re-weighting backends, reload, kill -9 of the agent with a
 # restart, and a program upgrade. Bad CLI commands and bad configs change
 # nothing. Usage: test_agent.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v python3 >/dev/null || skip_test "needs python3"
-TMP=$(mktemp -d /tmp/xlb-agent.XXXXXX)
-TRAFFIC="$PWD/tests/netns/traffic.py"
+. "$(dirname "$0")/topology.sh"
+test_init agent "${1:-build}" python3
 PORT=7000
-trap agent_cleanup EXIT
-
 
 # write_config W3 [IFACES]: the config, with be3's weight W3.
 write_config() {
@@ -82,11 +70,8 @@ sys.exit(0 if r["fails"] == 0 and abs(share - float(sys.argv[3])) <= 5 else 1)
 
 # answered JSON N MIN_BACKENDS
 answered() {
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); c = r["counts"]
-sys.exit(0 if sum(c.values()) == int(sys.argv[2]) and r["fails"] == 0
-         and len(c) >= int(sys.argv[3]) else 1)' "$1" "$2" "$3"
+	jtest "$1" "(sum(d['counts'].values()) == $2 and d['fails'] == 0 and
+		len(d['counts']) >= $3)"
 }
 
 # longlived_ok: the long-lived connections are still alive and clean.
@@ -106,19 +91,11 @@ step() {
 	check "long-lived connections survive: $what" longlived_ok
 }
 
-if ! topo_setup 4 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
-for i in 1 2 3 4; do
-	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
-		>"$TMP/serve$i.log" 2>&1 &
-	disown
-done
-for i in 1 2 3 4; do
-	listening "be$i" "$PORT"
-done
+require "topology setup" topo_setup 4
+require "bpffs" bpffs_mount
+ok=true
+for i in 1 2 3 4; do serve "$i" "$PORT" || ok=false; done
+check "echo servers listen" $ok
 
 write_config 50 "lc0, lb4"
 check "agent starts and answers" agent_start
@@ -163,13 +140,7 @@ check "UDP VIP: 100 datagrams answered by several backends" \
 	answered "$out" 100 2
 
 # Long-lived connections, data both ways, while things change.
-ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" 8 60 \
-	--stop "$TMP/ll.stop" --ready "$TMP/ll.ready" >"$TMP/ll.out" 2>&1 &
-LL_PID=$!
-for ((t = 0; t < 50; t++)); do
-	[ -e "$TMP/ll.ready" ] && break
-	sleep 0.1
-done
+longlived ll "$VIP4" "$PORT" 8 60 --stop "$TMP/ll.stop"
 echo "  long-lived: $(head -n 1 "$TMP/ll.out")"
 
 step "backend added" xlb backend add web4 "$(be_addr4 4)" weight 100
@@ -181,27 +152,16 @@ check "an interface removed from the config is detached" \
 	test -z "$(prog_id lb4)" -a -n "$(prog_id lc0)"
 write_config 60
 step "SIGHUP" kill -HUP "$AGENT_PID"
-check "SIGHUP applied the new weight" \
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-w = [b["weight"] for v in d["vips"] if v["name"] == "web4"
-     for b in v["backends"] if b["address"] == sys.argv[1]]
-sys.exit(w != [60])' "$(be_addr4 3)" < <(xlb -j show)
+check "SIGHUP applied the new weight" show_true 'b("web4", 3)["weight"] == 60'
 write_config 70
 step "xlb reload" xlb reload
-check "reload applied the new weight" \
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-w = [b["weight"] for v in d["vips"] if v["name"] == "web4"
-     for b in v["backends"] if b["address"] == sys.argv[1]]
-sys.exit(w != [70])' "$(be_addr4 3)" < <(xlb -j show)
+check "reload applied the new weight" show_true 'b("web4", 3)["weight"] == 70'
 
 # A bad config is refused with its line, and nothing changes.
-xlb -j show | python3 -c 'import json,sys; d=json.load(sys.stdin)
-print(json.dumps([[b["address"], b["weight"]] for v in d["vips"] for b in v["backends"]]))' \
-	>"$TMP/before"
+weights_now() {
+	show_get 'json.dumps([[b["address"], b["weight"]] for v in d["vips"] for b in v["backends"]])'
+}
+weights_now >"$TMP/before"
 sed -i 's/weight: 70/weight: 70000/' "$TMP/xlb.yaml"
 err=$(xlb reload 2>&1)
 check "bad config: reload fails naming file, line and field ($err)" \
@@ -212,9 +172,7 @@ check "bad CLI command: non-zero exit" \
 	bash -c "! '$BUILD/xlb' -s '$TMP/xlb.sock' vip add bad address 999.1.1.1 port 80 2>/dev/null"
 check "bad CLI command: bad weight refused" \
 	bash -c "! '$BUILD/xlb' -s '$TMP/xlb.sock' backend set web4 $(be_addr4 1) weight 70000 2>/dev/null"
-xlb -j show | python3 -c 'import json,sys; d=json.load(sys.stdin)
-print(json.dumps([[b["address"], b["weight"]] for v in d["vips"] for b in v["backends"]]))' \
-	>"$TMP/after"
+weights_now >"$TMP/after"
 check "bad config and commands changed nothing" cmp -s "$TMP/before" "$TMP/after"
 write_config 70
 
@@ -227,12 +185,7 @@ step "agent restarted" agent_start
 check "the restarted agent adopted the pinned maps" \
 	grep -q "adopted 3 VIPs" "$TMP/agent.log"
 check "the adopted flow table still holds the long-lived flows" \
-	python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-n = sum(b["flows"] for v in d["vips"] if v["name"] == "web4"
-        for b in v["backends"])
-sys.exit(n < 8)' < <(xlb -j show)
+	show_true 'sum(x["flows"] for x in v("web4")["backends"]) >= 8'
 check "restart replaced the program in place (new program id)" \
 	test "$(prog_id)" != "$old_prog" -a -n "$(prog_id)"
 kill "$AGENT_PID"
@@ -262,29 +215,13 @@ s = [b[sys.argv[2]] for v in d["vips"] if v["name"] == "web4"
 print(s[0] if s else "gone")' "$1" "$2"
 }
 backend_state() { backend_get "$1" state; }
+# state_is ADDR STATE
+state_is() { [ "$(backend_state "$1")" = "$2" ]; }
 # wait_state ADDR STATE SECONDS
-wait_state() {
-	local t
-	for ((t = 0; t < $3 * 10; t++)); do
-		[ "$(backend_state "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# longlived_on NAME N SECONDS TAG: N connections held on backend NAME.
-longlived_on() {
-	local t
-	ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" \
-		"$2" "$3" --each "$1" --ready "$TMP/$4.ready" >"$TMP/$4.out" 2>&1 &
-	LL_PID=$!
-	for ((t = 0; t < 50; t++)); do
-		[ -e "$TMP/$4.ready" ] && break
-		sleep 0.1
-	done
-}
+wait_state() { wait_until "$3" state_is "$1" "$2"; }
 
 # (a) drained when its last flow closes, then removed as asked
-longlived_on be2 2 4 ll2
+longlived ll2 "$VIP4" "$PORT" 2 4 --each be2
 check "drain: the command is accepted" \
 	xlb backend drain web4 "$(be_addr4 2)" --timeout 60s --remove
 check "drain: the backend shows draining" \
@@ -310,7 +247,7 @@ check "drain: the agent logged why it was drained (no active flow)" \
 	grep -q "backend $(be_addr4 2) drained (no active flow)" "$TMP/agent.log"
 
 # (b) drained at the timeout, its connection still flowing
-longlived_on be1 1 8 ll3
+longlived ll3 "$VIP4" "$PORT" 1 8 --each be1
 check "drain with a timeout: the command is accepted" \
 	xlb backend drain web4 "$(be_addr4 1)" --timeout 2s
 check "drain with a timeout: drained while its connection still flows" \

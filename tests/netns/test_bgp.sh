@@ -13,19 +13,9 @@
 # hashes it to the same backend; it comes back and takes its share again;
 # one balancer whose health checks are blocked withdraws the VIP alone; a
 # frozen speaker is caught by BFD. Usage: test_bgp.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
 # shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-for tool in bird birdc nft python3; do
-	command -v "$tool" >/dev/null || skip_test "needs $tool"
-done
-TMP=$(mktemp -d /tmp/xlb-bgp.XXXXXX)
-TRAFFIC="$PWD/tests/netns/traffic.py"
+. "$(dirname "$0")/lib.sh"
+test_init bgp "${1:-build}" bird birdc nft python3
 VIP=203.0.113.10
 PORT=7000
 CLIENT=198.51.100.2
@@ -35,7 +25,9 @@ LB_ADDR=([1]=192.0.2.2 [2]=192.0.2.3)
 BE_ADDR=([1]=192.0.2.11 [2]=192.0.2.12 [3]=192.0.2.13)
 declare -a AGENT_PID LB_MAC
 
-cleanup() {
+# The agents' and the router's logs if a check failed; the agents killed,
+# their programs detached.
+bgp_teardown() {
 	local i
 	if [ "$FAILED" -gt 0 ]; then
 		for i in 1 2; do
@@ -47,14 +39,11 @@ cleanup() {
 	fi
 	for i in 1 2; do
 		[ -n "${AGENT_PID[i]:-}" ] && kill -9 "${AGENT_PID[i]}" 2>/dev/null
-		[ -d "$TMP/bpf" ] && "$BUILD/xlb" agent --detach \
-			--pin-dir "$TMP/bpf/lb$i" >/dev/null 2>&1
+		[ -n "${BPFFS:-}" ] && "$BUILD/xlb" agent --detach \
+			--pin-dir "$BPFFS/lb$i" >/dev/null 2>&1
 	done
-	ns_cleanup
-	umount "$TMP/bpf" 2>/dev/null
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
+at_exit bgp_teardown
 
 xlb_on() { local i=$1; shift; "$BUILD/xlb" -s "$TMP/lb$i.sock" "$@"; }
 
@@ -188,16 +177,12 @@ EOF
 }
 
 agent_up() {
-	local i=$1 t
+	local i=$1
 	ip netns exec "$(ns_name "lb$i")" "$BUILD/xlb" agent -c "$TMP/lb$i.yaml" \
-		--pin-dir "$TMP/bpf/lb$i" >>"$TMP/agent$i.log" 2>&1 &
+		--pin-dir "$BPFFS/lb$i" >>"$TMP/agent$i.log" 2>&1 &
 	AGENT_PID[i]=$!
 	disown
-	for ((t = 0; t < 50; t++)); do
-		xlb_on "$i" show >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 5 xlb_on "$i" show
 }
 
 # nexthops: the router's next hops for the VIP, one a line, sorted.
@@ -261,18 +246,10 @@ all_answered() {
 # line each way every 20 ms, every byte checked) until ll_stop; returns
 # once they are up.
 ll_start() {
-	local t
 	LL_OUT="$TMP/ll-$1.out"
-	rm -f "$TMP/ll.stop" "$TMP/ll.ready"
-	ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP" "$PORT" \
-		16 120 --interval 0.02 --stop "$TMP/ll.stop" \
-		--ready "$TMP/ll.ready" --recv-timeout 5 >"$LL_OUT" 2>&1 &
-	LL_PID=$!
-	for ((t = 0; t < 100; t++)); do
-		[ -e "$TMP/ll.ready" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	rm -f "$TMP/ll.stop"
+	longlived "ll-$1" "$VIP" "$PORT" 16 120 --interval 0.02 \
+		--stop "$TMP/ll.stop" --recv-timeout 5
 }
 
 # ll_stop WHAT: ends them; passes when every one ran clean to the end.
@@ -292,16 +269,13 @@ longlived_alive() {
 
 # ---- setup ----
 
-if ! topology || ! mkdir -p "$TMP/bpf" || ! mount -t bpf bpf "$TMP/bpf"; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
-for i in 1 2 3; do
-	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
-		>"$TMP/serve$i.log" 2>&1 &
-	disown
-done
+require "topology setup" topology
+require "bpffs" bpffs_mount
+# The servers listen before the agents start: a first probe refused
+# would take a backend down, and the VIP with it for a moment.
+ok=true
+for i in 1 2 3; do serve "$i" "$PORT" || ok=false; done
+check "echo servers listen" $ok
 router_start
 for i in 1 2; do
 	write_config "$i"
@@ -413,7 +387,7 @@ fi
 # ---- the data path detached under a running agent: withdrawn
 
 ip netns exec "$(ns_name lb1)" "$BUILD/xlb" agent --detach \
-	--pin-dir "$TMP/bpf/lb1" >/dev/null
+	--pin-dir "$BPFFS/lb1" >/dev/null
 if ms=$(wait_nexthops "${LB_ADDR[2]}" 10); then
 	pass "lb1 detached: withdrawn ($ms ms)"
 else
@@ -428,7 +402,7 @@ else
 	fail "lb1 attached again: announced again"
 fi
 check "lb1's maps pinned again (a later restart adopts them)" \
-	test -e "$TMP/bpf/lb1/maps-v1/flows"
+	test -e "$BPFFS/lb1/maps-v1/flows"
 check "new connections are all answered" all_answered 50
 
 # ---- 5. a frozen speaker (a host that hangs): BFD (lb1) or the hold
@@ -469,10 +443,7 @@ if ms=$(wait_nexthops "${LB_ADDR[1]}" 10); then
 else
 	fail "lb2's agent stopped cleanly: its route withdrawn"
 fi
-for ((t = 0; t < 50; t++)); do
-	kill -0 "${AGENT_PID[2]}" 2>/dev/null || break
-	sleep 0.1
-done
+wait_until 5 pid_gone "${AGENT_PID[2]}"
 check "lb2's agent exited, its speaker with it" \
 	sh -c "! kill -0 ${AGENT_PID[2]} 2>/dev/null && ! kill -0 $bird2 2>/dev/null"
 check "lb2's BIRD removed its control socket" \

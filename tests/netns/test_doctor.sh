@@ -3,18 +3,9 @@
 # xlb doctor on namespaces set up right and wrong (each wrong setting named
 # in its output), the XDP probe leaving attached programs alone, and
 # make install / make uninstall into a DESTDIR. Usage: test_doctor.sh BUILD
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-TMP=$(mktemp -d /tmp/xlb-doctor.XXXXXX)
-trap agent_cleanup EXIT
+. "$(dirname "$0")/topology.sh"
+test_init doctor "${1:-build}"
 
 # doctor NS ARGS...: xlb doctor inside NS, output in $TMP/out, its exit
 # status returned. "ip netns exec" mounts a fresh /sys: bpffs is mounted
@@ -35,7 +26,7 @@ xdp_prog_id() {
 		sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
 }
 
-topo_setup 1 || { fail "topology"; finish; exit 1; }
+require "topology" topo_setup 1
 
 # ---- a backend set up right: every check OK ----
 doctor be1 --backend "$VIP4" "$VIP6"

@@ -10,143 +10,33 @@
 # lb runs the balancer (XDP on lc0, redirect to lb1/lb2) and, as the
 # client's and backends' router, forwards the backends' replies in its
 # kernel. Usage: test_e2e.sh BUILD_DIR   (XLB_E2E_MODES="native generic")
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
+# shellcheck source=tests/netns/topology.sh
+. "$(dirname "$0")/topology.sh"
+test_init e2e "${1:-build}" python3 curl ethtool
 
-XLB=$BUILD/xlb
 TESTLOAD=$BUILD/tests/xlb-testload
 MODES=${XLB_E2E_MODES:-native generic}
 CONNS=20	# connections per family and mode
 DOWN_CONNS=8	# more with one backend flagged down
-PORT=80
-
-VIP4=203.0.113.10
-VIP6=2001:db8:203::10
+PORT=$HTTP_PORT
 VIP46=203.0.113.11	# IPv4 VIP on IPv6 backends: 4-in-6 tunnels
-CLIENT4=198.51.100.2
-CLIENT6=2001:db8:198::2
-ROUTER4=198.51.100.1
-ROUTER6=2001:db8:198::1
-BE4=(192.0.2.11 192.0.2.12)
-BE6=(2001:db8:192::11 2001:db8:192::12)
-GW4=(192.0.2.1 192.0.2.2)	# lb's end of each backend link
-GW6=(2001:db8:192::1 2001:db8:192::2)
+BE4=("$(be_addr4 1)" "$(be_addr4 2)")
+BE6=("$(be_addr6 1)" "$(be_addr6 2)")
 SRC4=192.0.2.128		# outer source base, 4 host bits from the flow
 SRC6=2001:db8:192::100:0
 
-TMP=$(mktemp -d /tmp/xlb-e2e.XXXXXX)
-trap 'ns_cleanup; rm -rf "$TMP"' EXIT
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-for f in "$XLB" "$TESTLOAD"; do
+for f in "$BUILD/xlb" "$TESTLOAD"; do
 	[ -x "$f" ] || { fail "missing $f (run make)"; finish; exit 1; }
 done
-PYTHON=$(command -v python3) || skip_test "needs python3"
-command -v curl >/dev/null || skip_test "needs curl"
-command -v ethtool >/dev/null || skip_test "needs ethtool"
 
-# sysctl_ns NS KEY=VALUE...
-sysctl_ns() {
-	local ns=$1
-	shift
-	in_ns "$ns" sysctl -qw "$@" >/dev/null
-}
-
-# neigh NS IF ADDR MAC: a permanent neighbour entry (no ARP/ND needed).
-neigh() {
-	ip -n "$(ns_name "$1")" neigh replace "$3" lladdr "$4" dev "$2" \
-		nud permanent
-}
-
+# setup: topology.sh's client, lb and two backends, the 4-in-6 VIP on the
+# backends too, an HTTP server on each.
 setup() {
-	local i be mac_lc0 mac_c0 mac_lb mac_be
-
-	ns_add client && ns_add lb && ns_add be1 && ns_add be2 || return 1
-	veth_pair client c0 lb lc0 || return 1
-	veth_pair lb lb1 be1 eth0 || return 1
-	veth_pair lb lb2 be2 eth0 || return 1
-
-	ip -n "$(ns_name client)" addr add "$CLIENT4/24" dev c0
-	ip -n "$(ns_name client)" addr add "$CLIENT6/64" dev c0 nodad
-	ip -n "$(ns_name client)" route add default via "$ROUTER4"
-	ip -n "$(ns_name client)" -6 route add default via "$ROUTER6"
-	ip -n "$(ns_name lb)" addr add "$ROUTER4/24" dev lc0
-	ip -n "$(ns_name lb)" addr add "$ROUTER6/64" dev lc0 nodad
-	sysctl_ns lb net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.lc0.rp_filter=0
-
-	mac_c0=$(mac_of client c0)
-	mac_lc0=$(mac_of lb lc0)
-	neigh client c0 "$ROUTER4" "$mac_lc0"
-	neigh client c0 "$ROUTER6" "$mac_lc0"
-	neigh lb lc0 "$CLIENT4" "$mac_c0"
-	neigh lb lc0 "$CLIENT6" "$mac_c0"
-
-	for i in 0 1; do
-		be=be$((i + 1))
-		# point-to-point addressing: one /32 (/128) route each way
-		ip -n "$(ns_name lb)" addr add "${GW4[i]}" peer "${BE4[i]}/32" \
-			dev "lb$((i + 1))"
-		ip -n "$(ns_name lb)" addr add "${GW6[i]}" peer "${BE6[i]}/128" \
-			dev "lb$((i + 1))" nodad
-		sysctl_ns lb "net.ipv4.conf.lb$((i + 1)).rp_filter=0"
-		ip -n "$(ns_name "$be")" addr add "${BE4[i]}" peer "${GW4[i]}/32" \
-			dev eth0
-		ip -n "$(ns_name "$be")" addr add "${BE6[i]}" peer "${GW6[i]}/128" \
-			dev eth0 nodad
-		ip -n "$(ns_name "$be")" route add default via "${GW4[i]}"
-		ip -n "$(ns_name "$be")" -6 route add default via "${GW6[i]}"
-		# the VIPs, local but never announced
-		ip -n "$(ns_name "$be")" addr add "$VIP4/32" dev lo
-		ip -n "$(ns_name "$be")" addr add "$VIP46/32" dev lo
-		ip -n "$(ns_name "$be")" addr add "$VIP6/128" dev lo nodad
-		sysctl_ns "$be" net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 \
-			net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.default.rp_filter=0 \
-			net.ipv4.conf.eth0.rp_filter=0 \
-			net.ipv4.conf.eth0.arp_ignore=1 \
-			net.ipv4.conf.eth0.arp_announce=2
-
-		mac_lb=$(mac_of lb "lb$((i + 1))")
-		mac_be=$(mac_of "$be" eth0)
-		neigh lb "lb$((i + 1))" "${BE4[i]}" "$mac_be"
-		neigh lb "lb$((i + 1))" "${BE6[i]}" "$mac_be"
-		neigh "$be" eth0 "${GW4[i]}" "$mac_lb"
-		neigh "$be" eth0 "${GW6[i]}" "$mac_lb"
-
-		# decap for the tunnels sent to this backend; it also gives
-		# eth0 the XDP program a veth needs to take redirected frames
-		in_ns "$be" "$XLB" decap attach dev eth0 addr "${BE4[i]}" \
-			addr "${BE6[i]}" mode native || return 1
-
-		mkdir -p "$TMP/$be"
-		echo "$be" >"$TMP/$be/index.html"
-		in_ns "$be" "$PYTHON" -m http.server --bind :: \
-			--directory "$TMP/$be" "$PORT" \
-			>>"$TMP/$be.log" 2>&1 &
-	done
-	# The balancer may XDP_TX (ICMP too-big) toward the client: the
-	# receiving veth needs an XDP program too. Decap passes everything
-	# that is not a tunnel to its address.
-	in_ns client "$XLB" decap attach dev c0 addr "$CLIENT4" mode native ||
-		return 1
-	# A veth sends TCP with the checksum left to "hardware"; redirected
-	# as an XDP frame it would reach the backend unfinished. A real NIC
-	# sends complete checksums: so does the client here.
-	in_ns client ethtool -K c0 tx off >/dev/null || return 1
-	wait_servers
-}
-
-# Waits (bounded) until both HTTP servers listen.
-wait_servers() {
-	local be
-	for be in be1 be2; do
-		listening "$be" "$PORT" || { echo "$be: HTTP server not up"; return 1; }
+	local i
+	topo_setup 2 || return 1
+	for i in 1 2; do
+		ip -n "$(ns_name "be$i")" addr add "$VIP46/32" dev lo
+		http_start "$i" || return 1
 	done
 }
 
@@ -205,8 +95,8 @@ http_round() {
 # be1 (backend id FIRST_ID) flagged down.
 run_family() {
 	local mode=$1 vip=$2 client=$3 id=$4
-	: >"$TMP/be1.log"
-	: >"$TMP/be2.log"
+	: >"$TMP/http1.log"
+	: >"$TMP/http2.log"
 	http_round "$vip" "$CONNS"
 	echo "  $mode $vip: $OK/$CONNS answered (be1 $N1, be2 $N2)," \
 		"$NPORTS source ports"
@@ -218,8 +108,8 @@ run_family() {
 		test "$NPORTS" -eq "$CONNS"
 	# DSR keeps the client's address: the backends saw it, not the lb's
 	check "$mode $vip: backends saw the client address $client" \
-		grep -qE "^(::ffff:)?${client//./\\.} " "$TMP/be1.log" \
-		"$TMP/be2.log"
+		grep -qE "^(::ffff:)?${client//./\\.} " "$TMP/http1.log" \
+		"$TMP/http2.log"
 
 	# one map write takes be1 out of new flows, before any rebuild
 	if in_ns lb "$TESTLOAD" down dev lc0 backend "$id"; then
@@ -315,11 +205,7 @@ run_mode() {
 	in_ns lb "$TESTLOAD" detach dev lc0 || fail "$mode: detach"
 }
 
-if ! setup; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
+require "topology setup" setup
 for mode in $MODES; do
 	run_mode "$mode"
 done

@@ -4,33 +4,19 @@
 # already sent makes the agent probe that backend at once, so a silenced
 # backend goes down long before its next regular probe (interval 60 s).
 # Usage: test_hint.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v python3 >/dev/null || skip_test "needs python3"
-TMP=$(mktemp -d /tmp/xlb-hint.XXXXXX)
-TRAFFIC="$PWD/tests/netns/traffic.py"
+. "$(dirname "$0")/topology.sh"
+test_init hint "${1:-build}" python3
 PORT=7000
-trap agent_cleanup EXIT
 
-if ! topo_setup 2 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
-for i in 1 2; do
-	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
-		>/dev/null 2>&1 &
-	disown
-done
-cat >"$TMP/xlb.yaml" <<EOF
+require "topology setup" topo_setup 2
+require "bpffs" bpffs_mount
+# Both servers listen before the agent starts: its first probes decide
+# (rise 1, fall 1), and the next come 60 s later.
+ok=true
+for i in 1 2; do serve "$i" "$PORT" || ok=false; done
+check "echo servers listen" $ok
+cat >"$TMP/xlb.yaml" <<EOF2
 interfaces: [lc0]
 control_socket: $TMP/xlb.sock
 flow_table_size: 65536
@@ -43,31 +29,31 @@ vips:
     backends:
       - { address: $(be_addr4 1) }
       - { address: $(be_addr4 2) }
-EOF
-agent_start
-# both backends answer before the fault (the first probes ran at start)
+EOF2
+check "agent starts and answers" agent_start
+check "before: both backends up" wait_true 5 \
+	'all(x["state"] == "up" for x in v("app")["backends"])'
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 20)
 check "before: 20 connections answered" grep -q '"fails": 0' <<<"$out"
 
 # Silence be1: its link goes down, nothing answers, nothing is refused.
-ip -n "$(ns_name be1)" link set eth0 down
+mark=$(wc -l <"$TMP/agent.log")
+be1_down() {
+	tail -n +"$((mark + 1))" "$TMP/agent.log" |
+		grep -q "backend $(be_addr4 1) is down"
+}
+be_link_down 1
 # New connections: those hashed to be1 retry their SYN after 1 s.
 in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 10 --max-seconds 15 \
 	>"$TMP/during" 2>&1
-for ((t = 0; t < 100; t++)); do
-	grep -q "backend $(be_addr4 1) is down" "$TMP/agent.log" && break
-	sleep 0.1
-done
+wait_until 10 be1_down
 check "retried SYNs were seen by the data path" python3 -c '
 import json, sys
 sys.exit(json.load(sys.stdin)["reasons"]["flow_syn_retry"] == 0)' \
 	< <(xlb -j stats)
 check "the hint took be1 down without waiting for the 60 s interval" \
-	grep -q "backend $(be_addr4 1) is down" "$TMP/agent.log"
+	be1_down
 out=$(in_ns client "$TRAFFIC" conns "$VIP4" "$PORT" 20)
 check "after: 20 new connections answered, all by be2" \
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1])
-sys.exit(not (r["fails"] == 0 and r["counts"] == {"be2": 20}))' "$out"
+	jtest "$out" "d['fails'] == 0 and d['counts'] == {'be2': 20}"
 finish

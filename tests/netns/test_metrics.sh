@@ -6,32 +6,24 @@
 # with the example alert rules loaded, the rules checked and unit-tested
 # with promtool, IPv6 listening, metrics off, and a port already taken.
 # Usage: test_metrics.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v curl >/dev/null || skip_test "needs curl"
-command -v promtool >/dev/null || skip_test "needs promtool (Debian: prometheus)"
-command -v prometheus >/dev/null || skip_test "needs prometheus"
-TMP=$(mktemp -d /tmp/xlb-metrics.XXXXXX)
+. "$(dirname "$0")/topology.sh"
+test_init metrics "${1:-build}" curl
+needs promtool "Debian: prometheus"
+needs prometheus
 METRICS4="$ROUTER4:9469"
 METRICS6="[$ROUTER6]:9469"
 PROM="$CLIENT4:9090"
-cleanup() {
+POLL=0.5	# waits poll the agent or Prometheus with curl and python
+
+# Prometheus runs in our namespaces: killed with them.
+prom_log() {
 	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/prom.log" ]; then
 		echo "--- prometheus log (last 10 lines)"
 		tail -n 10 "$TMP/prom.log"
 	fi
-	agent_cleanup 30	# Prometheus runs in our namespaces: killed there
 }
-trap cleanup EXIT
-
+at_exit prom_log
 
 # write_config LISTEN: be1 and be2 serve HTTP, be3 serves nothing.
 write_config() {
@@ -65,10 +57,7 @@ EOF
 
 agent_stop() {
 	kill "$AGENT_PID" 2>/dev/null
-	for ((t = 0; t < 50; t++)); do
-		kill -0 "$AGENT_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_until 5 pid_gone "$AGENT_PID"
 	AGENT_PID=
 }
 
@@ -132,16 +121,6 @@ for r in d["data"]["result"]:
     print(json.dumps(r["metric"], sort_keys=True), r["value"][1])'
 }
 
-# wait_for SECONDS CMD...: retries CMD every 0.5 s until it succeeds.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.5
-	done
-}
-
 # --- the rules, offline ----------------------------------------------------
 
 out=$(promtool check rules docs/alerts.yml 2>&1)
@@ -154,16 +133,10 @@ grep -q SUCCESS <<<"$out" || echo "$out" | tail -n 20
 
 # --- the agent's /metrics ----------------------------------------------------
 
-if ! topo_setup 3 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
-if ! http_start 1 || ! http_start 2; then
-	fail "HTTP servers"
-	finish
-	exit 1
-fi
+require "topology setup" topo_setup 3
+require "bpffs" bpffs_mount
+require "HTTP servers" http_start 1
+require "HTTP servers" http_start 2
 # be3 has no server: its checks fail (refused), it goes down
 
 write_config "$METRICS4"
@@ -171,15 +144,7 @@ check "agent starts with metrics on $METRICS4" agent_start
 check "the agent logs where it serves metrics" \
 	grep -q "metrics: serving http://$METRICS4/metrics" "$TMP/agent.log"
 
-down3() {
-	xlb -j show | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-s = [b["state"] for v in d["vips"] for b in v["backends"]
-     if b["address"] == sys.argv[1]]
-sys.exit(s != ["down"])' "$(be_addr4 3)"
-}
-check "be3 (no server) goes down" wait_for 10 down3
+check "be3 (no server) goes down" wait_true 10 'b("web4", 3)["state"] == "down"'
 fetch_many 30 "http://$VIP4/" >"$TMP/fetch1"
 check "30 requests through the VIP answered" \
 	test "$(grep -c '^be[12]$' "$TMP/fetch1")" -eq 30
@@ -349,12 +314,12 @@ prom_ready() {
 	in_ns client curl -sf --noproxy '*' --max-time 2 \
 		"http://$PROM/-/ready" >/dev/null
 }
-check "Prometheus starts in the client namespace" wait_for 30 prom_ready
+check "Prometheus starts in the client namespace" wait_until 30 prom_ready
 vip_scraped() {
 	promql 'xlb_vip_packets_total{vip="web4"} > 0' | grep -q web4
 }
 check "Prometheus scraped xlb_vip_packets_total{vip=web4} > 0 (HTTP API)" \
-	wait_for 20 vip_scraped
+	wait_until 20 vip_scraped
 echo "  $(promql 'xlb_vip_packets_total' | tr '\n' ' ')"
 # promql_is QUERY WANT: a one-element result whose value is WANT.
 promql_is() {
@@ -371,7 +336,7 @@ p99_ok() {
 		awk '{v = $NF} END {exit !(v > 0 && v < 1)}'
 }
 check "histogram_quantile(0.99) of be1's check latency (0 < P99 < 1 s)" \
-	wait_for 15 p99_ok
+	wait_until 15 p99_ok
 alert_seen() {
 	in_ns client curl -s --noproxy '*' --max-time 5 \
 		"http://$PROM/api/v1/alerts" | python3 -c '
@@ -382,7 +347,7 @@ sys.exit(not any(x["labels"]["alertname"] == "XlbBackendDown" and
 		"$(be_addr4 3)"
 }
 check "the example rules load and XlbBackendDown is raised for be3" \
-	wait_for 15 alert_seen
+	wait_until 15 alert_seen
 rules_ok() {
 	in_ns client curl -s --noproxy '*' --max-time 5 \
 		"http://$PROM/api/v1/rules" | python3 -c '
@@ -392,7 +357,7 @@ r = [x for grp in g for x in grp["rules"]]
 sys.exit(not r or any(x["health"] != "ok" for x in r))'
 }
 check "every example rule evaluates without error in Prometheus" \
-	wait_for 5 rules_ok
+	wait_until 5 rules_ok
 kill "$PROM_PID" 2>/dev/null
 
 # --- IPv6, off, port taken ---------------------------------------------------
@@ -421,8 +386,7 @@ s.bind((sys.argv[1], 9469))
 s.listen()
 time.sleep(30)' "$ROUTER4" &
 BLOCKER=$!
-taken() { in_ns lb ss -Hltn 'sport = :9469' | grep -q .; }
-wait_for 5 taken
+listening lb 9469
 write_config "$METRICS4"
 check "metrics port taken: the agent still starts" agent_start
 check "metrics port taken: one warning, not fatal" \

@@ -11,35 +11,14 @@
 # minimum) zone a keeps 0.5 / 0.7 = 71.4 % and 28.6 % spills to zone b;
 # with be2 back, nothing spills. Shares are measured over N new
 # connections each. Usage: test_steering.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v python3 >/dev/null || skip_test "needs python3"
-TMP=$(mktemp -d /tmp/xlb-steering.XXXXXX)
-TRAFFIC="$PWD/tests/netns/traffic.py"
+. "$(dirname "$0")/topology.sh"
+test_init steering "${1:-build}" python3
 LC_PORT=7100
 ZONE_PORT=7200
 N=300			# new connections per measurement
 HELD=30			# long-lived connections held on be1
-declare -A SERVE_PID
-trap agent_cleanup EXIT
-
-# serve I PORT: traffic.py's echo server "beI" in namespace beI.
-serve() {
-	# not through in_ns: $! must be the server itself (ip execs it)
-	ip netns exec "$(ns_name "be$1")" "$TRAFFIC" serve "be$1" "$2" \
-		>>"$TMP/serve$1-$2.log" 2>&1 &
-	SERVE_PID[$1-$2]=$!
-	disown
-	listening "be$1" "$2"
-}
+POLL=0.2		# each wait polls xlb show through python
 
 write_config() {
 	cat >"$TMP/xlb.yaml" <<EOF
@@ -79,51 +58,13 @@ vips:
 EOF
 }
 
-# wait_true SECONDS EXPR: polls show_get EXPR every 0.2 s until True.
-wait_true() {
-	local t
-	for ((t = 0; t < $1 * 5; t++)); do
-		[ "$(show_get "$2" 2>/dev/null)" = True ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # measure PORT: N new connections; prints the JSON counts.
 measure() {
 	in_ns client "$TRAFFIC" conns "$VIP4" "$1" "$N" --max-seconds 60
 }
 
-# pct JSON NAME...: the named backends' share of the answers, percent.
-pct() {
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values())
-print("%.1f" % (100.0 * sum(c.get(k, 0) for k in sys.argv[2:]) / n if n else 0))' "$@"
-}
-
-# fmt JSON: "be1 33.1% be2 ... (N answered, F failed)".
-fmt() {
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values()) or 1
-print(" ".join("%s %.1f%%" % (k, 100.0 * c[k] / n) for k in sorted(c)),
-      "(%d answered, %d failed)" % (sum(c.values()), r["fails"]))' "$1"
-}
-
-# cmp_f A OP B: float comparison.
-cmp_f() { python3 -c 'import sys; a, op, b = sys.argv[1:]; sys.exit(not eval(a + op + b))' "$@"; }
-
-# within VALUE WANT POINTS: |VALUE - WANT| <= POINTS.
-within() { python3 -c 'import sys; a, b, d = map(float, sys.argv[1:]); sys.exit(abs(a - b) > d)' "$@"; }
-
-no_fails() { python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["fails"])' "$1"; }
-
-if ! topo_setup 4 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
+require "topology setup" topo_setup 4
+require "bpffs" bpffs_mount
 ok=true
 for i in 1 2 3; do serve "$i" "$LC_PORT" || ok=false; done
 for i in 1 2 3 4; do serve "$i" "$ZONE_PORT" || ok=false; done
@@ -147,15 +88,10 @@ done
 check "lc, nothing held: short connections leave no active flow behind" \
 	wait_true 5 'sum(x["flows"] for x in v("lc")["backends"]) == 0'
 
-ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$LC_PORT" \
-	"$HELD" 60 --each be1 --interval 0.5 --stop "$TMP/held.stop" \
-	--ready "$TMP/held.ready" >"$TMP/held.out" 2>&1 &
-HELD_PID=$!
-for ((t = 0; t < 300; t++)); do
-	[ -e "$TMP/held.ready" ] && break
-	sleep 0.1
-done
-check "lc: $HELD long-lived connections held on be1" test -e "$TMP/held.ready"
+check "lc: $HELD long-lived connections held on be1" \
+	longlived held "$VIP4" "$LC_PORT" "$HELD" 60 --each be1 --interval 0.5 \
+	--stop "$TMP/held.stop"
+HELD_PID=$LL_PID
 check "lc: xlb show counts them as be1's active flows" \
 	wait_true 5 "b('lc', 1)['flows'] >= $HELD"
 echo "  active flows: $(show_get '" ".join("be%d %d" % (i, b("lc", i)["flows"]) for i in (1, 2, 3))')"
@@ -169,8 +105,8 @@ echo "  $HELD held on be1: $(fmt "$J")"
 check "lc, be1 loaded: its share of new flows ($(pct "$J" be1)%) < 20%" \
 	cmp_f "$(pct "$J" be1)" '<' 20
 check "lc, be1 loaded: be2 ($(pct "$J" be2)%) and be3 ($(pct "$J" be3)%) take the rest, each > 35%" \
-	python3 -c 'import json, sys; c = json.loads(sys.argv[1])["counts"]; n = sum(c.values()); sys.exit(not all(c.get(k, 0) > 0.35 * n for k in ("be2", "be3")))' "$J"
-check "lc, be1 loaded: no new connection failed" no_fails "$J"
+	jtest "$J" 'all(d["counts"].get(k, 0) > 0.35 * sum(d["counts"].values()) for k in ("be2", "be3"))'
+check "lc, be1 loaded: no new connection failed" jtest "$J" 'not d["fails"]'
 check "lc: the held connections kept flowing" kill -0 "$HELD_PID"
 
 touch "$TMP/held.stop"
@@ -199,11 +135,11 @@ echo "  zone a healthy: $(fmt "$J")"
 check "zoned, zone a healthy: every new flow in zone a ($(pct "$J" be1 be2)%)" \
 	test "$(pct "$J" be3 be4)" = 0.0
 check "zoned, zone a healthy: both local backends used" \
-	python3 -c 'import json, sys; c = json.loads(sys.argv[1])["counts"]; sys.exit(not (c.get("be1") and c.get("be2")))' "$J"
+	jtest "$J" 'd["counts"].get("be1") and d["counts"].get("be2")'
 check "zoned, zone a healthy: show says no spill" \
-	test "$(show_get 'v("zoned")["zone_spilling"] is False and v("zoned")["zone_local_share"] == 1')" = True
+	show_true 'v("zoned")["zone_spilling"] is False and v("zoned")["zone_local_share"] == 1'
 
-kill "${SERVE_PID[2-$ZONE_PORT]}"
+serve_kill 2 "$ZONE_PORT" TERM
 check "zoned: be2 down (its server killed)" \
 	wait_true 10 'b("zoned", 2)["state"] == "down"'
 check "zoned: show: 50% of zone a up, spilling" \
@@ -216,11 +152,11 @@ s=$(pct "$J" be3 be4)
 check "zoned, be2 down: zone b's share ($s%) within 10 points of 28.6%" \
 	within "$s" 28.6 10
 check "zoned, be2 down: spilled to both of zone b's backends" \
-	python3 -c 'import json, sys; c = json.loads(sys.argv[1])["counts"]; sys.exit(not (c.get("be3") and c.get("be4")))' "$J"
+	jtest "$J" 'd["counts"].get("be3") and d["counts"].get("be4")'
 check "zoned, be2 down: nothing to be2, no new connection failed" \
-	python3 -c 'import json, sys; r = json.loads(sys.argv[1]); sys.exit("be2" in r["counts"] or r["fails"])' "$J"
+	jtest "$J" '"be2" not in d["counts"] and not d["fails"]'
 check "zoned, be2 down: be3's why names the spill" \
-	test "$(show_get '"spill" in b("zoned", 3)["weight_why"]')" = True
+	show_true '"spill" in b("zoned", 3)["weight_why"]'
 
 serve 2 "$ZONE_PORT"
 check "zoned: be2 back up" wait_true 10 'b("zoned", 2)["state"] == "up"'
@@ -234,7 +170,7 @@ check "zoned, be2 back: every new flow in zone a again ($(pct "$J" be1 be2)%)" \
 check "zoned, be2 back: be2 takes new flows ($(pct "$J" be2)%)" \
 	cmp_f "$(pct "$J" be2)" '>' 30
 check "zoned, be2 back: other zone's backends show why they get none" \
-	test "$(show_get 'b("zoned", 4)["weight_why"].startswith("other zone")')" = True
+	show_true 'b("zoned", 4)["weight_why"].startswith("other zone")'
 
 echo "== summary"
 echo "  lc, nothing held:      $(fmt "$LC_BASE")"

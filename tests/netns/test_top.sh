@@ -4,43 +4,20 @@
 # and SIGTERM restore the terminal) and xlb stats --interval (text and one
 # JSON object a line), with long-lived connections flowing through the
 # agent. Usage: test_top.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v python3 >/dev/null || skip_test "needs python3"
-command -v tmux >/dev/null || skip_test "needs tmux"
-TMP=$(mktemp -d /tmp/xlb-top.XXXXXX)
-TRAFFIC="$PWD/tests/netns/traffic.py"
+. "$(dirname "$0")/topology.sh"
+test_init top "${1:-build}" python3 tmux
 PORT=7000
 TMUX_SOCK="$TMP/tmux.sock"
 
 top_cleanup() {
 	[ -e "$TMP/ll.stop" ] || touch "$TMP/ll.stop" 2>/dev/null
 	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null
-	agent_cleanup 30
 }
-trap top_cleanup EXIT
+at_exit top_cleanup
 
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
 screen() { tm capture-pane -p -t top; }
-
-# wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s).
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while ((n-- > 0)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 cat >"$TMP/xlb.yaml" <<EOF
 interfaces: [lc0]
@@ -58,27 +35,17 @@ vips:
       - { address: $(be_addr4 2), weight: 100 }
 EOF
 
-if ! topo_setup 2 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
+require "topology setup" topo_setup 2
+require "bpffs" bpffs_mount
 for i in 1 2; do
-	ip netns exec "$(ns_name "be$i")" "$TRAFFIC" serve "be$i" "$PORT" \
-		>"$TMP/serve$i.log" 2>&1 &
-	disown
-done
-listening() { in_ns "be$1" ss -Hltn "sport = :$PORT" | grep -q .; }
-for i in 1 2; do
-	wait_for 5 listening "$i" || fail "be$i: server did not start"
+	serve "$i" "$PORT" || fail "be$i: server did not start"
 done
 check "agent starts and answers" agent_start
 
 # 8 connections, a line every 20 ms each, both ways: steady packets/s
-ip netns exec "$(ns_name client)" "$TRAFFIC" longlived "$VIP4" "$PORT" 8 60 \
-	--stop "$TMP/ll.stop" --ready "$TMP/ll.ready" >"$TMP/ll.out" 2>&1 &
-disown
-check "long-lived connections are up" wait_for 10 test -e "$TMP/ll.ready"
+check "long-lived connections are up" \
+	longlived ll "$VIP4" "$PORT" 8 60 --stop "$TMP/ll.stop"
+disown "$LL_PID"
 
 # ---- xlb top on a tmux screen ----
 XLB_TOP="$BUILD/xlb -s $TMP/xlb.sock top -i 1"
@@ -99,7 +66,7 @@ rates_ok() {
 		END { exit !(v && x && y) }' <<<"$s"
 }
 check "top: the screen shows the VIP, both backends, non-zero rates" \
-	wait_for 8 rates_ok
+	wait_until 8 rates_ok
 screen | grep -v '^$' | sed 's/^/  | /'
 check "top: the screen is on the alternate screen while top runs" \
 	test "$(tm display -p -t top '#{alternate_on}')" = 1
@@ -107,12 +74,12 @@ check "top: sorted by packets/s at first" grep -q "sorted by packets/s" \
 	<(screen)
 tm send-keys -t top s
 check "top: 's' cycles the sort (bits/s)" \
-	wait_for 3 bash -c "tmux -S '$TMUX_SOCK' capture-pane -p -t top | grep -q 'sorted by bits/s'"
+	wait_until 3 bash -c "tmux -S '$TMUX_SOCK' capture-pane -p -t top | grep -q 'sorted by bits/s'"
 tm send-keys -t top q
 exited() { grep -q "top-exited rc=0" <(screen); }
-check "top: 'q' quits with status 0" wait_for 5 exited
+check "top: 'q' quits with status 0" wait_until 5 exited
 check "top: the terminal settings are restored after 'q'" \
-	wait_for 2 cmp -s "$TMP/stty.before" "$TMP/stty.after"
+	wait_until 2 cmp -s "$TMP/stty.before" "$TMP/stty.after"
 check "top: the alternate screen is left after 'q'" \
 	test "$(tm display -p -t top '#{alternate_on}')" = 0
 tm kill-session -t top 2>/dev/null
@@ -121,10 +88,10 @@ tm kill-session -t top 2>/dev/null
 tm new-session -d -s top -x 150 -y 40 \
 	"stty -g >$TMP/stty2.before; $XLB_TOP </dev/tty & echo \$! >$TMP/top.pid; wait; stty -g >$TMP/stty2.after; echo top-gone; sleep 60"
 has_vip() { grep -q "^web4 " <(screen); }
-check "top (second run) draws its screen" wait_for 5 has_vip
+check "top (second run) draws its screen" wait_until 5 has_vip
 kill -TERM "$(cat "$TMP/top.pid")"
 gone() { grep -q "top-gone" <(screen); }
-check "top: SIGTERM ends it" wait_for 5 gone
+check "top: SIGTERM ends it" wait_until 5 gone
 check "top: the terminal settings are restored after SIGTERM" \
 	cmp -s "$TMP/stty2.before" "$TMP/stty2.after"
 check "top: the alternate screen is left after SIGTERM" \

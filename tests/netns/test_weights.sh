@@ -10,18 +10,9 @@
 # start 10 %, 20 s) gets be4 added mid-run; its share is measured around
 # 2, 10 and 20+ s. Table rebuilds in the steady windows are counted.
 # Usage: test_weights.sh BUILD_DIR
-set -u
-BUILD=${1:-build}
-cd "$(dirname "$0")/../.." || exit 1
-BUILD=$(realpath "$BUILD")
-# shellcheck source=tests/netns/lib.sh
-. tests/netns/lib.sh
 # shellcheck source=tests/netns/topology.sh
-. tests/netns/topology.sh
-
-[ "$(id -u)" -eq 0 ] || skip_test "needs root"
-command -v python3 >/dev/null || skip_test "needs python3"
-TMP=$(mktemp -d /tmp/xlb-weights.XXXXXX)
+. "$(dirname "$0")/topology.sh"
+test_init weights "${1:-build}" python3
 SERVER="$PWD/tests/netns/delay_server.py"
 LOAD="$PWD/tests/netns/weights_load.py"
 WEB_PORT=80
@@ -29,37 +20,30 @@ RAMP_PORT=8080
 RATE=100		# new connections a second, per VIP
 DELAY_MS=200
 WINDOW=8		# seconds of each web measurement window
-AGENT_PID=
+# Waits poll xlb show every 0.5 s, seldom: every poll costs CPU, which the
+# health checks see as latency.
+POLL=0.5
 declare -a BG_PIDS
-cleanup() {
+
+# The load, the snapshots and the servers stop at exit.
+stop_all() {
 	local pid
 	touch "$TMP/stop"
-	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
-		echo "--- agent log (last 30 lines)"
-		tail -n 30 "$TMP/agent.log"
-	fi
 	for pid in "${BG_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
-	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
-	[ -n "${BPFFS:-}" ] &&
-		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
-	ns_cleanup
-	bpffs_umount
-	rm -rf "$TMP"
 }
-trap cleanup EXIT
+at_exit stop_all
 
-xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 # Times are wall-clock milliseconds (integers, for bash arithmetic).
 now() { local t=${EPOCHREALTIME//[!0-9]/}; echo $((t / 1000)); }
 # secs MS: MS as seconds with three decimals (the load log's unit).
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 T_START=$(now)
 
-# elapsed [SINCE]: seconds since SINCE (default the start), one decimal.
+# elapsed: seconds since the start, one decimal.
 elapsed() {
-	local d=$(($(now) - ${1:-$T_START}))
+	local d=$(($(now) - T_START))
 	printf '%d.%d' $((d / 1000)) $((d % 1000 / 100))
 }
 
@@ -69,13 +53,15 @@ sleep_until() {
 	[ "$d" -gt 0 ] && sleep "$(secs "$d")"
 }
 
-# serve I PORT [DELAY_FILE]: delay_server.py "beI" in namespace beI.
-serve() {
+# serve_delay I PORT [DELAY_FILE]: delay_server.py "beI" in namespace beI;
+# returns once it listens.
+serve_delay() {
 	# not through in_ns: $! must be the server itself (ip execs it)
 	ip netns exec "$(ns_name "be$1")" python3 "$SERVER" "be$1" "$2" ${3:+"$3"} \
 		>"$TMP/serve$1-$2.log" 2>&1 &
 	BG_PIDS+=($!)
 	disown
+	listening "be$1" "$2"
 }
 
 write_config() {
@@ -112,63 +98,8 @@ vips:
 EOF
 }
 
-agent_start() {
-	local t
-	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
-		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
-	AGENT_PID=$!
-	disown	# killed on purpose at the end: no job-control chatter
-	for ((t = 0; t < 50; t++)); do
-		xlb show >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# wait_true TIMEOUT EXPR: polls show_get EXPR every 0.5 s (seldom: every
-# poll costs CPU, which the health checks see as latency) until it prints
-# True; WAITED = the seconds it took. Fails after TIMEOUT seconds.
-wait_true() {
-	local t0
-	t0=$(now)
-	while :; do
-		if [ "$(show_get "$2" 2>/dev/null)" = True ]; then
-			WAITED=$(elapsed "$t0")
-			return 0
-		fi
-		[ $(($(now) - t0)) -lt $(($1 * 1000)) ] || break
-		sleep 0.5
-	done
-	WAITED=$(elapsed "$t0")
-	return 1
-}
-WAITED=0
-
 # shares LOG FROM TO: JSON counts of the connections started in [FROM, TO).
 shares() { python3 "$LOAD" shares "$@"; }
-
-# pct JSON NAME: NAME's share of the answered connections, in percent.
-pct() {
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values())
-print("%.1f" % (100.0 * c.get(sys.argv[2], 0) / n if n else 0))' "$1" "$2"
-}
-
-# fmt JSON: "be1 33.1% be2 ... (N connections, F failed)".
-fmt() {
-	python3 -c '
-import json, sys
-r = json.loads(sys.argv[1]); c = r["counts"]; n = sum(c.values()) or 1
-print(" ".join("%s %.1f%%" % (k, 100.0 * c[k] / n) for k in sorted(c)),
-      "(%d connections, %d failed)" % (r["total"], r["fails"]))' "$1"
-}
-
-# cmp_f A OP B: float comparison.
-cmp_f() { python3 -c 'import sys; a, op, b = sys.argv[1:]; sys.exit(not eval(a + op + b))' "$@"; }
-
-# within VALUE WANT POINTS: |VALUE - WANT| <= POINTS.
-within() { python3 -c 'import sys; a, b, d = map(float, sys.argv[1:]); sys.exit(abs(a - b) > d)' "$@"; }
 
 # per_min COUNT MS: COUNT per minute, one decimal.
 per_min() {
@@ -204,23 +135,18 @@ window() {
 STEADY_REBUILDS=0
 STEADY_MS=0
 
-if ! topo_setup 4 || ! bpffs_mount; then
-	fail "topology setup"
-	finish
-	exit 1
-fi
+require "topology setup" topo_setup 4
+require "bpffs" bpffs_mount
 # every new connection a new 4-tuple: no source port reused in the run
 sysctl_ns client net.ipv4.ip_local_port_range="1024 65535"
+ok=true
 for i in 1 2 3; do
 	echo 0 >"$TMP/delay-be$i"
-	serve "$i" "$WEB_PORT" "$TMP/delay-be$i"
+	serve_delay "$i" "$WEB_PORT" "$TMP/delay-be$i" || ok=false
 done
 for i in 1 2 4; do
-	serve "$i" "$RAMP_PORT"
+	serve_delay "$i" "$RAMP_PORT" || ok=false
 done
-ok=true
-for i in 1 2 3; do listening "be$i" "$WEB_PORT" || ok=false; done
-for i in 1 2 4; do listening "be$i" "$RAMP_PORT" || ok=false; done
 check "delay servers listen" $ok
 
 write_config
@@ -259,7 +185,7 @@ echo "== baseline (no delay)"
 window baseline $((WINDOW + 4))
 BASE_JSON=$W_JSON
 check "baseline: connections answered, none failed" \
-	python3 -c 'import json, sys; r = json.loads(sys.argv[1]); sys.exit(r["fails"] or r["total"] < 100)' "$BASE_JSON"
+	jtest "$BASE_JSON" 'not d["fails"] and d["total"] >= 100'
 for i in 1 2 3; do
 	check "baseline: be$i within 10 points of 33.3% ($(pct "$BASE_JSON" "be$i")%)" \
 		within "$(pct "$BASE_JSON" "be$i")" 33.3 10
@@ -294,11 +220,11 @@ d3=$(pct "$DELAY_JSON" be3)
 check "delay: be3's share of new flows ($d3%) < half its base share (16.7%)" \
 	cmp_f "$d3" '<' 16.7
 check "delay: be3's share ($d3%) < be1's ($(pct "$DELAY_JSON" be1)%) and be2's ($(pct "$DELAY_JSON" be2)%)" \
-	python3 -c 'import json, sys; c = json.loads(sys.argv[1])["counts"]; sys.exit(not (c.get("be3", 0) < min(c.get("be1", 0), c.get("be2", 0))))' "$DELAY_JSON"
+	jtest "$DELAY_JSON" 'd["counts"].get("be3", 0) < min(d["counts"].get("be1", 0), d["counts"].get("be2", 0))'
 check "delay: be3's effective weight < the others' in xlb show" \
-	test "$(show_get 'b("web", 3)["effective_weight"] < min(b("web", 1)["effective_weight"], b("web", 2)["effective_weight"])')" = True
+	show_true 'b("web", 3)["effective_weight"] < min(b("web", 1)["effective_weight"], b("web", 2)["effective_weight"])'
 check "delay: no new connection failed" \
-	python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["fails"])' "$DELAY_JSON"
+	jtest "$DELAY_JSON" 'not d["fails"]'
 lat3=$(show_get 'b("web", 3)["health"]["latency_ewma_us"] / 1000')
 fails_after=$(show_get 'b("web", 3)["health"]["failures"]')
 check "delay: be3's checks still pass (up, latency EWMA ${lat3} ms, $((fails_after - fails_before)) failed probes)" \
@@ -334,7 +260,7 @@ r3=$(pct "$REC_JSON" be3)
 check "recovery: be3's share ($r3%) within 8 points of its base share (33.3%)" \
 	within "$r3" 33.3 8
 check "recovery: no new connection failed" \
-	python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["fails"])' "$REC_JSON"
+	jtest "$REC_JSON" 'not d["fails"]'
 
 # Slow start windows: around 2 s, 10 s and 20+ s after be4 was added (the
 # last from 23 s: the table follows the ramp's end within two recomputes

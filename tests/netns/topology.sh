@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The namespace topology the demo and the agent tests share (source it after
-# lib.sh, with BUILD and TMP set):
+# The namespace topology the demo and the agent tests share (it sources
+# lib.sh; BUILD and TMP must be set before its functions run):
 #
 #   client c0 ---- lc0 [lb] lb1 ---- eth0 be1    VIPs on lo, decap on eth0
 #                       [lb] lb2 ---- eth0 be2    HTTP server on :80
@@ -10,6 +10,11 @@
 # lb runs the balancer on lc0 and redirects tunnels to lbI; as the
 # client's and backends' router it forwards the direct replies in its
 # kernel. Point-to-point links with permanent neighbour entries.
+
+if ! declare -F test_init >/dev/null; then
+	# shellcheck source=tests/netns/lib.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+fi
 
 VIP4=203.0.113.10
 VIP6=2001:db8:203::10
@@ -100,7 +105,8 @@ topo_setup() {
 }
 
 # http_start I: an HTTP server in beI answering with "beI" (and
-# /healthz); its pid in HTTP_PID[I].
+# /healthz), its request log in $TMP/httpI.log (appended to: it may be
+# emptied meanwhile), its pid in HTTP_PID[I]; returns once it listens.
 declare -a HTTP_PID
 http_start() {
 	local i=$1 dir="$TMP/www$1"
@@ -109,7 +115,7 @@ http_start() {
 	echo ok >"$dir/healthz"
 	# not through in_ns: $! must be the server itself (ip execs it)
 	ip netns exec "$(ns_name "be$i")" python3 -m http.server --bind :: \
-		--directory "$dir" "$HTTP_PORT" >"$TMP/http$i.log" 2>&1 &
+		--directory "$dir" "$HTTP_PORT" >>"$TMP/http$i.log" 2>&1 &
 	HTTP_PID[i]=$!
 	disown	# killed on purpose later: no job-control chatter
 	listening "be$i" "$HTTP_PORT" && return 0
@@ -119,17 +125,6 @@ http_start() {
 
 http_stop() {
 	kill -9 "${HTTP_PID[$1]}" 2>/dev/null
-}
-
-# A bpffs of this run's own: "ip netns exec" gives commands a private
-# /sys, so pins must live on a bpffs mounted out here.
-bpffs_mount() {
-	BPFFS="$TMP/bpf"
-	mkdir -p "$BPFFS" && mount -t bpf bpf "$BPFFS"
-}
-
-bpffs_umount() {
-	[ -n "${BPFFS:-}" ] && umount "$BPFFS" 2>/dev/null
 }
 
 # fetch_many N URL: N HTTP GETs from the client, each on a new connection
@@ -165,6 +160,7 @@ be_link_up() {
 # ---- the agent in lb, pinned on this run's bpffs ----
 
 AGENT_PID=
+AGENT_AT_EXIT=
 xlb() { "$BUILD/xlb" -s "$TMP/xlb.sock" "$@"; }
 
 # show_get EXPR: evaluates the Python expression EXPR on the JSON of
@@ -182,39 +178,55 @@ def b(name, i):
 print(eval(sys.argv[1]))' "$1" < <(xlb -j show)
 }
 
-# agent_wait: until the agent answers (bounded, 5 s).
-agent_wait() {
-	local t
-	for ((t = 0; t < 50; t++)); do
-		xlb show >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# show_true EXPR: show_get EXPR prints True.
+show_true() { [ "$(show_get "$1" 2>/dev/null)" = True ]; }
 
-# agent_start: runs the agent on $TMP/xlb.yaml, logging to
-# $TMP/agent.log, and waits until it answers.
+# wait_true SECONDS EXPR: until show_get EXPR prints True.
+wait_true() { wait_until "$1" show_true "$2"; }
+
+# agent_wait: until the agent answers (bounded, 5 s).
+agent_wait() { wait_until 5 xlb show; }
+
+# agent_start: runs the agent on $TMP/xlb.yaml, logging to $TMP/agent.log
+# (through the command AGENT_LOG_FILTER when set), and waits until it
+# answers. Its teardown (agent_teardown) runs at exit.
 agent_start() {
 	# not through in_ns: $! must be the agent itself
-	ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent -c "$TMP/xlb.yaml" \
-		--pin-dir "$BPFFS/xlb" >>"$TMP/agent.log" 2>&1 &
+	if [ -n "${AGENT_LOG_FILTER:-}" ]; then
+		ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent \
+			-c "$TMP/xlb.yaml" --pin-dir "$BPFFS/xlb" \
+			> >($AGENT_LOG_FILTER >>"$TMP/agent.log") 2>&1 &
+	else
+		ip netns exec "$(ns_name lb)" "$BUILD/xlb" agent \
+			-c "$TMP/xlb.yaml" --pin-dir "$BPFFS/xlb" \
+			>>"$TMP/agent.log" 2>&1 &
+	fi
 	AGENT_PID=$!
 	disown
+	[ -n "$AGENT_AT_EXIT" ] || at_exit agent_teardown
+	AGENT_AT_EXIT=1
 	agent_wait
 }
 
-# agent_cleanup [LINES]: the EXIT trap of a test running the agent: the
-# agent's last LINES (30) of log if something failed, then everything this
-# run made: agent, pins and links, namespaces (with what runs in them),
-# bpffs, temporary files.
-agent_cleanup() {
+# agent_teardown [LINES]: the agent's last LINES (AGENT_LOG_LINES, 30) of
+# log if a check failed, then the agent killed and its pins and links
+# removed.
+agent_teardown() {
+	local lines=${1:-${AGENT_LOG_LINES:-30}}
 	if [ "$FAILED" -gt 0 ] && [ -e "$TMP/agent.log" ]; then
-		echo "--- agent log (last ${1:-30} lines)"
-		tail -n "${1:-30}" "$TMP/agent.log"
+		echo "--- agent log (last $lines lines)"
+		tail -n "$lines" "$TMP/agent.log"
 	fi
 	[ -n "$AGENT_PID" ] && kill -9 "$AGENT_PID" 2>/dev/null
 	[ -n "${BPFFS:-}" ] &&
 		"$BUILD/xlb" agent --detach --pin-dir "$BPFFS/xlb" >/dev/null 2>&1
+}
+
+# agent_cleanup [LINES]: an EXIT trap for scripts without test_init (the
+# demo, the benches): agent_teardown, then everything this run made:
+# namespaces (with what runs in them), bpffs, temporary files.
+agent_cleanup() {
+	agent_teardown "${1:-30}"
 	ns_cleanup
 	bpffs_umount
 	rm -rf "$TMP"

@@ -50,12 +50,12 @@ static int sample_path(char *buf, size_t len)
 	snprintf(buf, len, "etc/xlb.yaml");
 	if (!access(buf, R_OK))
 		return 0;
-	/* BUILD/tests/test_config -> the tree BUILD is in */
+	/* BUILD/tests/unit/model/test_config -> the tree BUILD is in */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0)
 		return -1;
 	exe[n] = '\0';
-	snprintf(buf, len, "%s/../../etc/xlb.yaml", dirname(exe));
+	snprintf(buf, len, "%s/../../../../etc/xlb.yaml", dirname(exe));
 	return access(buf, R_OK);
 }
 

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Fragments (one datagram, one backend), ICMP errors about a VIP flow
+ * (to the flow's backend), and packets too big once encapsulated (ICMP
+ * back to the client). */
+#include <string.h>
+
+#include "packet_test.h"
+
+/* fragments */
+static void in_frag4_first(struct pkt *p)
+{
+	union xlb_addr s, d;
+
+	addr(f4_frag.src, &s);
+	addr(f4_frag.dst, &d);
+	pkt_init(p);
+	push_l2(p, 0);
+	pkt_ipv4(p, &(struct pkt_ip4){ .src = s.v4, .dst = d.v4,
+				       .id = 0x4242, .mf = true });
+	pkt_udp(p, f4_frag.sport, f4_frag.dport);
+	pkt_payload(p, 64);
+	pkt_finish(p);
+}
+
+static void ex_frag4_first(const struct pkt *in, struct pkt *out)
+{
+	expect_fwd(in, out, V4_UDP, &f4_frag);
+}
+
+static void frag4_later(struct pkt *p, __u16 id)
+{
+	union xlb_addr s, d;
+
+	addr(f4_frag.src, &s);
+	addr(f4_frag.dst, &d);
+	pkt_init(p);
+	push_l2(p, 0);
+	pkt_ipv4(p, &(struct pkt_ip4){ .src = s.v4, .dst = d.v4, .id = id,
+				       .frag_off = 72,
+				       .proto = IPPROTO_UDP });
+	pkt_payload(p, 40);
+	pkt_finish(p);
+}
+
+static void in_frag4_later(struct pkt *p)
+{
+	frag4_later(p, 0x4242);
+}
+
+static void in_frag4_unknown(struct pkt *p)
+{
+	frag4_later(p, 0x4343);
+}
+
+static bool su_frag4(void)
+{
+	return prime(in_frag4_first);
+}
+
+/* A later fragment: the first fragment's backend; its outer source comes
+ * from what the fragment carries (addresses and protocol, no ports). */
+static void ex_frag_later(const struct pkt *in, struct pkt *out, int vip,
+			  const struct tflow *first)
+{
+	struct tflow noports = *first;
+
+	noports.sport = 0;
+	noports.dport = 0;
+	expect_encap(in, out, vip, model_backend(vip, first),
+		     flow_hash(&noports, false));
+}
+
+static void ex_frag4_later(const struct pkt *in, struct pkt *out)
+{
+	ex_frag_later(in, out, V4_UDP, &f4_frag);
+}
+
+static void frag6(struct pkt *p, bool first)
+{
+	union xlb_addr s, d;
+	struct pkt_ip6 ip = { 0 };
+
+	addr(f6_frag.src, &s);
+	addr(f6_frag.dst, &d);
+	memcpy(ip.src, s.v6, 16);
+	memcpy(ip.dst, d.v6, 16);
+	pkt_init(p);
+	push_l2(p, 0);
+	pkt_ipv6(p, &ip);
+	if (first) {
+		pkt_ip6_frag(p, 0, true, 0x99, 0);
+		pkt_udp(p, f6_frag.sport, f6_frag.dport);
+		pkt_payload(p, 64);
+	} else {
+		pkt_ip6_frag(p, 72, false, 0x99, IPPROTO_UDP);
+		pkt_payload(p, 40);
+	}
+	pkt_finish(p);
+}
+
+static void in_frag6_first(struct pkt *p)
+{
+	frag6(p, true);
+}
+
+static void in_frag6_later(struct pkt *p)
+{
+	frag6(p, false);
+}
+
+static void ex_frag6_first(const struct pkt *in, struct pkt *out)
+{
+	expect_fwd(in, out, V6_UDP, &f6_frag);
+}
+
+static void ex_frag6_later(const struct pkt *in, struct pkt *out)
+{
+	ex_frag_later(in, out, V6_UDP, &f6_frag);
+}
+
+static bool su_frag6(void)
+{
+	return prime(in_frag6_first);
+}
+
+static void in_frag4_middle(struct pkt *p)
+{
+	frag4_later(p, 0x4242);
+	p->buf[14 + 6] |= 0x20;		/* more fragments follow */
+	fix_ip4_csum(p);
+}
+
+/* ICMP errors about a VIP flow */
+static void in_icmp4(struct pkt *p)
+{
+	icmp4_about(p, &f4_tcp);
+}
+
+static void ex_icmp4(const struct pkt *in, struct pkt *out)
+{
+	expect_fwd(in, out, V4_TCP, &f4_tcp);
+}
+
+static void in_icmp4_other(struct pkt *p)
+{
+	icmp4_about(p, &f4_other);
+}
+
+/* An ICMP header cut short, the IP length saying so. */
+static void in_icmp4_short(struct pkt *p)
+{
+	icmp4_about(p, &f4_tcp);
+	p->len = 14 + 20 + 4;
+	pkt_put16(p->buf + 14 + 2, 24);
+	fix_ip4_csum(p);
+}
+
+/* A whole ICMP header quoting less than an IP header: not ours to judge. */
+static void in_icmp4_short_quote(struct pkt *p)
+{
+	icmp4_about(p, &f4_tcp);
+	p->len = 14 + 20 + 8 + 12;
+	pkt_put16(p->buf + 14 + 2, 40);
+	fix_ip4_csum(p);
+}
+
+/* An ICMP error about a VIP flow, itself too big once encapsulated: never
+ * answered with another ICMP error. */
+static void in_icmp4_big(struct pkt *p)
+{
+	icmp4_quoting(p, &f4_tcp, MTU - (20 + 8 + 20 + 8), true);
+}
+
+static void in_icmp6(struct pkt *p)
+{
+	struct pkt_ip6 outer = { 0 }, quoted = { .next = IPPROTO_TCP,
+						 .payload_len = 1400 };
+	union xlb_addr c, v, r;
+	__u8 l4[8];
+
+	addr(f6_tcp.src, &c);
+	addr(f6_tcp.dst, &v);
+	addr("2001:db8:ffff::1", &r);
+	memcpy(outer.src, r.v6, 16);
+	memcpy(outer.dst, v.v6, 16);
+	memcpy(quoted.src, v.v6, 16);
+	memcpy(quoted.dst, c.v6, 16);
+	pkt_put16(l4, f6_tcp.dport);
+	pkt_put16(l4 + 2, f6_tcp.sport);
+	pkt_put32(l4 + 4, 0xa0b0c0d0);
+	pkt_init(p);
+	push_l2(p, 0);
+	pkt_ipv6(p, &outer);
+	pkt_icmp6(p, 2, 0, 1280);
+	pkt_ipv6(p, &quoted);
+	pkt_raw(p, l4, 8);
+	pkt_finish(p);
+}
+
+static void ex_icmp6(const struct pkt *in, struct pkt *out)
+{
+	expect_fwd(in, out, V6_TCP, &f6_tcp);
+}
+
+/* oversize after encapsulation */
+static void in_big4(struct pkt *p)
+{
+	build(p, &f4_tcp, &(struct shape){ .ip_len = MTU });
+}
+
+static void ex_big4(const struct pkt *in, struct pkt *out)
+{
+	expect_too_big(in, out, MTU - XLB_IPIP_OVERHEAD);
+}
+
+static void in_fits4(struct pkt *p)
+{
+	build(p, &f4_tcp, &(struct shape){ .ip_len = MTU - XLB_IPIP_OVERHEAD });
+}
+
+static void in_big4_nodf(struct pkt *p)
+{
+	build(p, &f4_tcp, &(struct shape){ .ip_len = MTU, .no_df = true });
+}
+
+static void in_big4_opts(struct pkt *p)
+{
+	build(p, &f4_tcp, &(struct shape){ .ip_len = MTU, .opts = ip4_opts,
+					   .optlen = 8 });
+}
+
+static void in_big4_vlan(struct pkt *p)
+{
+	build(p, &f4_tcp, &(struct shape){ .ip_len = MTU, .vlans = 1 });
+}
+
+static void in_big4in6(struct pkt *p)
+{
+	build(p, &f4_in_6, &(struct shape){ .ip_len = 1481 });
+}
+
+static void ex_big4in6(const struct pkt *in, struct pkt *out)
+{
+	expect_too_big(in, out, MTU - XLB_IP6IP6_OVERHEAD);
+}
+
+static void in_big6(struct pkt *p)
+{
+	build(p, &f6_tcp, &(struct shape){ .ip_len = 1461 });
+}
+
+static void ex_big6(const struct pkt *in, struct pkt *out)
+{
+	expect_too_big(in, out, MTU - XLB_IP6IP6_OVERHEAD);
+}
+
+static void in_fits6(struct pkt *p)
+{
+	build(p, &f6_tcp,
+	      &(struct shape){ .ip_len = MTU - XLB_IP6IP6_OVERHEAD });
+}
+
+static const struct test_case cases[] = {
+	/* fragments: one datagram, one backend */
+	CASE("ipv4 first fragment: scheduled, datagram recorded", NULL,
+	     in_frag4_first, XDP_TX, ex_frag4_first, NULL, FWD_NEW,
+	     { XLB_FRAG_FIRST, 1 }),
+	CASE("ipv4 later fragment follows the first to its backend", su_frag4,
+	     in_frag4_later, XDP_TX, ex_frag4_later, NULL,
+	     { XLB_FRAG_FOLLOWED, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("ipv4 middle fragment follows the first", su_frag4,
+	     in_frag4_middle, XDP_TX, ex_frag4_later, NULL,
+	     { XLB_FRAG_FOLLOWED, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("ipv4 later fragment of an unknown datagram passes", su_frag4,
+	     in_frag4_unknown, XDP_PASS, NULL, NULL,
+	     { XLB_PASS_FRAG_UNTRACKED, 1 }),
+	CASE("ipv6 first fragment: scheduled, datagram recorded", NULL,
+	     in_frag6_first, XDP_TX, ex_frag6_first, NULL, FWD_NEW,
+	     { XLB_FRAG_FIRST, 1 }),
+	CASE("ipv6 later fragment follows the first", su_frag6,
+	     in_frag6_later, XDP_TX, ex_frag6_later, NULL,
+	     { XLB_FRAG_FOLLOWED, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("ipv6 later fragment of an unknown datagram passes", NULL,
+	     in_frag6_later, XDP_PASS, NULL, NULL,
+	     { XLB_PASS_FRAG_UNTRACKED, 1 }),
+
+	/* ICMP errors about a VIP flow */
+	CASE("icmp frag-needed quoting a VIP flow goes to its backend",
+	     su_v4_tcp, in_icmp4, XDP_TX, ex_icmp4, NULL, FWD_HIT,
+	     { XLB_ICMP_TO_FLOW, 1 }),
+	CASE("icmp frag-needed without a flow entry: Maglev's pick, no entry",
+	     NULL, in_icmp4, XDP_TX, ex_icmp4, chk_no_v4_tcp_flow,
+	     { XLB_ICMP_TO_FLOW, 1 }, { XLB_FWD_TX, 1 }),
+	CASE("icmp frag-needed about a non-VIP flow passes", NULL,
+	     in_icmp4_other, XDP_PASS, NULL, NULL, NOT_VIP),
+	CASE("icmp header cut short: dropped", NULL, in_icmp4_short, XDP_DROP,
+	     NULL, NULL, MALFORMED),
+	CASE("icmp frag-needed quoting too little: passed to the kernel", NULL,
+	     in_icmp4_short_quote, XDP_PASS, NULL, NULL, UNPARSED),
+	CASE("oversize icmp error about a VIP flow: dropped, no icmp back",
+	     su_v4_tcp, in_icmp4_big, XDP_DROP, NULL, NULL,
+	     { XLB_FLOW_HIT, 1 }, { XLB_ICMP_TO_FLOW, 1 },
+	     { XLB_DROP_OVERSIZE, 1 }),
+	CASE("icmpv6 packet-too-big quoting a VIP flow goes to its backend",
+	     su_v6_tcp, in_icmp6, XDP_TX, ex_icmp6, NULL, FWD_HIT,
+	     { XLB_ICMP_TO_FLOW, 1 }),
+
+	/* too big once encapsulated */
+	CASE("oversize ipv4 with DF: icmp frag-needed back to the client",
+	     NULL, in_big4, XDP_TX, ex_big4, NULL, TOO_BIG),
+	CASE("ipv4 that just fits the MTU once encapsulated is sent", NULL,
+	     in_fits4, XDP_TX, ex_v4_tcp, NULL, FWD_NEW),
+	CASE("oversize ipv4 without DF: dropped", NULL, in_big4_nodf,
+	     XDP_DROP, NULL, NULL, { XLB_FLOW_MISS, 1 },
+	     { XLB_DROP_OVERSIZE, 1 }),
+	CASE("oversize ipv4 with options: the quote carries them", NULL,
+	     in_big4_opts, XDP_TX, ex_big4, NULL, TOO_BIG),
+	CASE("oversize ipv4 behind a VLAN tag: the reply keeps it", NULL,
+	     in_big4_vlan, XDP_TX, ex_big4, NULL, TOO_BIG),
+	CASE("oversize 4-in-6: MTU less the ipv6 header", NULL, in_big4in6,
+	     XDP_TX, ex_big4in6, NULL, TOO_BIG),
+	CASE("oversize ipv6: icmpv6 packet-too-big back to the client", NULL,
+	     in_big6, XDP_TX, ex_big6, NULL, TOO_BIG),
+	CASE("ipv6 that just fits the MTU once encapsulated is sent", NULL,
+	     in_fits6, XDP_TX, ex_v6_tcp, NULL, FWD_NEW),
+};
+CASES(cases, NULL);
