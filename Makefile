@@ -109,13 +109,21 @@ $(XLB): $(BUILD)/user/main.o $(LIB_OBJS)
 UNIT_CFLAGS := $(WARN) -std=gnu11 -D_GNU_SOURCE -g -O1 -I$(BUILD) -Ibpf \
 	-Iuser -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
-$(sort $(dir $(UNIT_TESTS))):
+# The library built once more with the sanitizers, for every unit test.
+ASAN_OBJS := $(patsubst user/%.c,$(BUILD)/asan/user/%.o,$(LIB_SRCS))
+.SECONDARY: $(ASAN_OBJS)
+
+$(sort $(dir $(UNIT_TESTS) $(ASAN_OBJS))):
 	$(Q)mkdir -p $@
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*/*.h) $(LIB_SRCS) \
-		$(LIB_HDRS) $(SKELS) | $(sort $(dir $(UNIT_TESTS)))
+$(BUILD)/asan/user/%.o: user/%.c $(SKELS) | $(sort $(dir $(ASAN_OBJS)))
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*/*.h) \
+		$(ASAN_OBJS) | $(sort $(dir $(UNIT_TESTS)))
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) -o $@ -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(UNIT_CFLAGS) $< $(ASAN_OBJS) -o $@ -lcmocka $(LDLIBS)
 
 $(BUILD)/tests/bpf/cases:
 	$(Q)mkdir -p $@
@@ -235,5 +243,5 @@ uninstall:
 clean:
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d \
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/asan/user/*/*.d $(BUILD)/tests/*.d \
 	$(BUILD)/tests/bpf/*.d $(BUILD)/tests/bpf/cases/*.d)
