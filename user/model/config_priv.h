@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Inside the config parser: the parsing context, the YAML walk and the
+ * typed getters the section files (config_*.c) share. Not for other
+ * layers: they use model/config.h. */
+#ifndef XLB_CONFIG_PRIV_H
+#define XLB_CONFIG_PRIV_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include <yaml.h>
+
+#include "model/config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Field paths ("vips[3].backends[12].health_check.port") fit easily. */
+#define FIELD_LEN 128
+/* The longest Unix socket path, with its NUL. */
+#define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *name;	/* file name for messages */
+	char *err;
+	size_t errlen;
+	char desc[96];		/* cfg_describe()'s buffer */
+	const char *zone;	/* the top-level zone, parsed before vips */
+	unsigned int merges;	/* mappings merged so far */
+};
+
+/* One key of a mapping, after merge keys are resolved. */
+struct kv {
+	const char *key;
+	yaml_node_t *knode;
+	yaml_node_t *val;
+};
+
+struct map {
+	struct kv *kv;
+	size_t n, cap;
+};
+
+/* ---- nodes ---- */
+
+static inline yaml_node_t *node_of(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static inline const char *sval(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static inline bool is_plain(const yaml_node_t *n)
+{
+	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
+	       n->data.scalar.style == YAML_ANY_SCALAR_STYLE;
+}
+
+static inline unsigned long line_of(const yaml_node_t *n)
+{
+	return n ? (unsigned long)n->start_mark.line + 1 : 1;
+}
+
+/* names[i], or "?" past the end or in a hole. */
+static inline const char *name_of(const char *const *names, size_t n,
+				  unsigned int i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
+static inline bool addr_eq(const union xlb_addr *a, __u8 fa,
+			   const union xlb_addr *b, __u8 fb)
+{
+	return fa == fb && !memcmp(a, b, sizeof(*a));
+}
+
+/* ---- the YAML walk (config_yaml.c) ---- */
+
+/* Writes "FILE:LINE: FIELD: message"; see fail(). */
+__attribute__((format(printf, 4, 5))) void
+cfg_report(struct ctx *c, const yaml_node_t *n, const char *field,
+	   const char *fmt, ...);
+/* Reports and evaluates to -EINVAL (a macro, so that static analysers see
+ * the value: they do not follow variadic functions). */
+#define fail(c, n, field, ...) (cfg_report(c, n, field, __VA_ARGS__), -EINVAL)
+void cfg_report_nomem(struct ctx *c);
+#define fail_nomem(c) (cfg_report_nomem(c), -ENOMEM)
+
+/* Formats a field path into buf (FIELD_LEN bytes). */
+__attribute__((format(printf, 2, 3))) void cfg_field(char *buf,
+						      const char *fmt, ...);
+/* base.key into buf (FIELD_LEN bytes); key alone when base is "". */
+void cfg_join(char *buf, const char *base, const char *key);
+
+/* A null scalar: "", "~", "null". */
+bool cfg_is_null(const yaml_node_t *n);
+/* What a node is, for "must be X, got Y" (valid until the next call). */
+const char *cfg_describe(struct ctx *c, const yaml_node_t *n);
+
+/* The keys of the mapping node into m (merge keys resolved); free it with
+ * cfg_map_free() whatever this returns. */
+int cfg_map_collect(struct ctx *c, yaml_node_t *node, const char *field,
+		    struct map *m);
+struct kv *cfg_map_get(const struct map *m, const char *key);
+void cfg_map_free(struct map *m);
+/* Every key must be one of known (NULL-terminated); else "unknown key",
+ * with the nearest known one as a suggestion. */
+int cfg_check_keys(struct ctx *c, const struct map *m, const char *field,
+		   const char *const *known);
+/* A list, or nothing (null) for an empty one. */
+int cfg_get_list(struct ctx *c, yaml_node_t *n, const char *field,
+		 yaml_node_item_t **items, size_t *count);
+
+/* ---- typed values (config_get.c) ---- */
+
+int cfg_want_scalar(struct ctx *c, yaml_node_t *n, const char *field,
+		    const char *what);
+/* A string without NUL bytes; *out (owned) is replaced. */
+int cfg_get_string(struct ctx *c, yaml_node_t *n, const char *field,
+		   char **out);
+/* An integer within min..max. */
+int cfg_get_uint(struct ctx *c, yaml_node_t *n, const char *field,
+		 unsigned long long min, unsigned long long max,
+		 unsigned long long *out);
+int cfg_get_u16(struct ctx *c, yaml_node_t *n, const char *field, __u16 min,
+		__u16 max, __u16 *out);
+int cfg_get_u32(struct ctx *c, yaml_node_t *n, const char *field, __u32 min,
+		__u32 max, __u32 *out);
+/* true or false (yes, on, ...). */
+int cfg_get_bool(struct ctx *c, yaml_node_t *n, const char *field,
+		 bool *out);
+/* A share: "10%" or 0.1, within 0..1 (above 0 unless zero_ok). */
+int cfg_get_fraction(struct ctx *c, yaml_node_t *n, const char *field,
+		     bool zero_ok, double *out);
+/* A number (a multiple: "2", "1.5", "150%"), within min..max. */
+int cfg_get_decimal(struct ctx *c, yaml_node_t *n, const char *field,
+		    double min, double max, double *out);
+/* One of names[0..count-1]; writes the index. */
+int cfg_get_enum(struct ctx *c, yaml_node_t *n, const char *field,
+		 const char *const *names, size_t count, unsigned int *out);
+/* "10ms", "1.5s", "2m", "1h" into milliseconds, at least 1. */
+int cfg_get_duration(struct ctx *c, yaml_node_t *n, const char *field,
+		     __u32 *out);
+/* An address usable for a VIP, backend or tunnel source; of family want
+ * (0: either). */
+int cfg_get_addr(struct ctx *c, yaml_node_t *n, const char *field, __u8 want,
+		 union xlb_addr *addr, __u8 *family);
+/* A zone name into *out (owned). */
+int cfg_get_zone(struct ctx *c, yaml_node_t *n, const char *field,
+		 char **out);
+/* An absolute path shorter than max bytes into *out (owned). */
+int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
+		 size_t max, char **out);
+
+/* A YAML integer: decimal or 0x hex, '_' between digits; -EINVAL or
+ * -ERANGE, silently. */
+int cfg_parse_int(const char *s, bool *neg, unsigned long long *v);
+/* A YAML boolean (true, yes, on, ...) into *out; -EINVAL, silently, for
+ * anything else. */
+int cfg_bool_of(const yaml_node_t *n, bool *out);
+bool cfg_has_space_or_ctl(const char *s);
+/* *s = strdup(v) unless *s is set already. */
+int cfg_set_default(struct ctx *c, char **s, const char *v);
+
+#endif /* XLB_CONFIG_PRIV_H */
