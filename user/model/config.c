@@ -2,8 +2,8 @@
 /* The config file: YAML loaded with libyaml's document API (so every node
  * knows its line), checked against the schema and turned into struct
  * xlb_cfg; the YAML walk is in config_yaml.c, typed values in
- * config_get.c. Every error is one line: "FILE:LINE: FIELD: message".
- * Pure. */
+ * config_get.c, health_check: in config_hc.c. Every error is one line:
+ * "FILE:LINE: FIELD: message". Pure. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,12 +20,7 @@
 #include "model/maglev.h"
 
 #define MIN_FLOW_TABLE_SIZE 1024
-#define MAX_RISE_FALL 1000
 
-static const char *const hc_type_names[] = {
-	[CFG_HC_NONE] = "none", [CFG_HC_TCP] = "tcp", [CFG_HC_HTTP] = "http",
-	[CFG_HC_HTTPS] = "https", [CFG_HC_GRPC] = "grpc",
-};
 static const char *const forwarding_names[] = { [CFG_FWD_IPIP] = "ipip" };
 static const char *const affinity_names[] = {
 	[CFG_AFFINITY_NONE] = "none", [CFG_AFFINITY_SOURCE_IP] = "source-ip",
@@ -41,11 +36,6 @@ static const char *const protocol_names[] = { "tcp", "udp" };
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
 static const char *const log_level_names[] = { "warn", "info", "debug",
 					       "warning" };
-
-const char *config_hc_type_name(enum cfg_hc_type type)
-{
-	return name_of(hc_type_names, ARRAY_SIZE(hc_type_names), type);
-}
 
 const char *config_forwarding_name(enum cfg_forwarding f)
 {
@@ -65,214 +55,6 @@ const char *config_when_all_down_name(enum cfg_when_all_down w)
 const char *config_weighting_name(enum cfg_weighting w)
 {
 	return name_of(weighting_names, ARRAY_SIZE(weighting_names), w);
-}
-
-/* ---- health checks ---- */
-
-#define HC_T(t) (1u << CFG_HC_##t)
-#define HC_PROBING (HC_T(TCP) | HC_T(HTTP) | HC_T(HTTPS) | HC_T(GRPC))
-#define HC_WEB (HC_T(HTTP) | HC_T(HTTPS))
-
-static const char *const hc_keys[] = {
-	"type", "port", "path", "host", "expect_status", "body", "tls",
-	"tls_verify", "service", "interval", "timeout", "rise", "fall", NULL,
-};
-
-/* Which check types a key means something for. */
-static const struct {
-	unsigned int bit;
-	const char *key;
-	unsigned int types;
-	const char *types_str;
-} hc_rules[] = {
-	{ CFG_HC_SET_PORT, "port", HC_PROBING, "tcp, http, https, grpc" },
-	{ CFG_HC_SET_PATH, "path", HC_WEB, "http, https" },
-	{ CFG_HC_SET_HOST, "host", HC_WEB | HC_T(GRPC), "http, https, grpc" },
-	{ CFG_HC_SET_STATUS, "expect_status", HC_WEB, "http, https" },
-	{ CFG_HC_SET_BODY, "body", HC_WEB, "http, https" },
-	{ CFG_HC_SET_TLS, "tls", HC_T(GRPC), "grpc" },
-	{ CFG_HC_SET_TLS_VERIFY, "tls_verify", HC_T(HTTPS) | HC_T(GRPC),
-	  "https, grpc" },
-	{ CFG_HC_SET_SERVICE, "service", HC_T(GRPC), "grpc" },
-	{ CFG_HC_SET_INTERVAL, "interval", HC_PROBING, "tcp, http, https, grpc" },
-	{ CFG_HC_SET_TIMEOUT, "timeout", HC_PROBING, "tcp, http, https, grpc" },
-	{ CFG_HC_SET_RISE, "rise", HC_PROBING, "tcp, http, https, grpc" },
-	{ CFG_HC_SET_FALL, "fall", HC_PROBING, "tcp, http, https, grpc" },
-};
-
-static void hc_free(struct xlb_cfg_hc *hc)
-{
-	free(hc->path);
-	free(hc->host);
-	free(hc->body);
-	free(hc->service);
-	memset(hc, 0, sizeof(*hc));
-}
-
-static int dup_opt(const char *s, char **out)
-{
-	*out = NULL;
-	if (s && !(*out = strdup(s)))
-		return -ENOMEM;
-	return 0;
-}
-
-static int hc_copy(struct ctx *c, struct xlb_cfg_hc *dst,
-		   const struct xlb_cfg_hc *src)
-{
-	*dst = *src;
-	dst->path = dst->host = dst->body = dst->service = NULL;
-	if (dup_opt(src->path, &dst->path) || dup_opt(src->host, &dst->host) ||
-	    dup_opt(src->body, &dst->body) ||
-	    dup_opt(src->service, &dst->service))
-		return fail_nomem(c);
-	return 0;
-}
-
-static int hc_defaults(struct ctx *c, struct xlb_cfg_hc *hc)
-{
-	memset(hc, 0, sizeof(*hc));
-	hc->type = CFG_HC_TCP;
-	hc->status_min = 200;
-	hc->status_max = 399;
-	hc->tls_verify = true;
-	hc->interval_ms = XLB_CFG_HC_INTERVAL_MS;
-	hc->timeout_ms = XLB_CFG_HC_TIMEOUT_MS;
-	hc->rise = XLB_CFG_HC_RISE;
-	hc->fall = XLB_CFG_HC_FALL;
-	hc->path = strdup("/");
-	return hc->path ? 0 : fail_nomem(c);
-}
-
-/* 200, "200" or "200-399". */
-static int get_status(struct ctx *c, yaml_node_t *n, const char *field,
-		      __u16 *min, __u16 *max)
-{
-	unsigned int lo, hi;
-	int used = 0, err = cfg_want_scalar(c, n, field, "a status or range");
-
-	if (err)
-		return err;
-	if (sscanf(sval(n), "%3u%n", &lo, &used) == 1 && !sval(n)[used] &&
-	    used == 3) {
-		hi = lo;
-	} else if (sscanf(sval(n), "%3u-%3u%n", &lo, &hi, &used) == 2 &&
-		   !sval(n)[used] && used == 7) {
-	} else {
-		return fail(c, n, field, "must be a status like 200 or a "
-			    "range like \"200-399\", got %s",
-			    cfg_describe(c, n));
-	}
-	if (lo < 100 || hi > 599 || lo > hi)
-		return fail(c, n, field, "statuses must be 100..599, low to "
-			    "high; got %s", cfg_describe(c, n));
-	*min = (__u16)lo;
-	*max = (__u16)hi;
-	return 0;
-}
-
-/* Applies the health_check mapping n over *hc (which holds the defaults
- * or the VIP's check). */
-static int parse_hc(struct ctx *c, yaml_node_t *n, const char *base,
-		    struct xlb_cfg_hc *hc)
-{
-	char f[FIELD_LEN];
-	unsigned int written = 0, type = 0;
-	struct map m = {};
-	struct kv *kv;
-	int err;
-
-	err = cfg_map_collect(c, n, base, &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, base, hc_keys);
-	if (err)
-		goto out;
-
-#define HC_FIELD(k) (cfg_join(f, base, k), (kv = cfg_map_get(&m, k)) != NULL)
-	if (HC_FIELD("type")) {
-		err = cfg_get_enum(c, kv->val, f, hc_type_names,
-			       ARRAY_SIZE(hc_type_names), &type);
-		if (err)
-			goto out;
-		hc->type = type;
-		written |= CFG_HC_SET_TYPE;
-	}
-	if (HC_FIELD("port")) {
-		err = cfg_get_u16(c, kv->val, f, 1, 65535, &hc->port);
-		written |= CFG_HC_SET_PORT;
-	}
-	if (!err && HC_FIELD("path")) {
-		err = cfg_get_string(c, kv->val, f, &hc->path);
-		if (!err && (hc->path[0] != '/' ||
-			     cfg_has_space_or_ctl(hc->path)))
-			err = fail(c, kv->val, f, "must start with '/' and "
-				   "hold no spaces, got %s",
-				   cfg_describe(c, kv->val));
-		written |= CFG_HC_SET_PATH;
-	}
-	if (!err && HC_FIELD("host")) {
-		err = cfg_get_string(c, kv->val, f, &hc->host);
-		if (!err && cfg_has_space_or_ctl(hc->host))
-			err = fail(c, kv->val, f, "must hold no spaces");
-		written |= CFG_HC_SET_HOST;
-	}
-	if (!err && HC_FIELD("expect_status")) {
-		err = get_status(c, kv->val, f, &hc->status_min,
-				 &hc->status_max);
-		written |= CFG_HC_SET_STATUS;
-	}
-	if (!err && HC_FIELD("body")) {
-		err = cfg_get_string(c, kv->val, f, &hc->body);
-		written |= CFG_HC_SET_BODY;
-	}
-	if (!err && HC_FIELD("tls")) {
-		err = cfg_get_bool(c, kv->val, f, &hc->tls);
-		written |= CFG_HC_SET_TLS;
-	}
-	if (!err && HC_FIELD("tls_verify")) {
-		err = cfg_get_bool(c, kv->val, f, &hc->tls_verify);
-		written |= CFG_HC_SET_TLS_VERIFY;
-	}
-	if (!err && HC_FIELD("service")) {
-		err = cfg_get_string(c, kv->val, f, &hc->service);
-		written |= CFG_HC_SET_SERVICE;
-	}
-	if (!err && HC_FIELD("interval")) {
-		err = cfg_get_duration(c, kv->val, f, &hc->interval_ms);
-		written |= CFG_HC_SET_INTERVAL;
-	}
-	if (!err && HC_FIELD("timeout")) {
-		err = cfg_get_duration(c, kv->val, f, &hc->timeout_ms);
-		written |= CFG_HC_SET_TIMEOUT;
-	}
-	if (!err && HC_FIELD("rise")) {
-		err = cfg_get_u32(c, kv->val, f, 1, MAX_RISE_FALL, &hc->rise);
-		written |= CFG_HC_SET_RISE;
-	}
-	if (!err && HC_FIELD("fall")) {
-		err = cfg_get_u32(c, kv->val, f, 1, MAX_RISE_FALL, &hc->fall);
-		written |= CFG_HC_SET_FALL;
-	}
-#undef HC_FIELD
-	if (err)
-		goto out;
-	/* Keys written here must mean something for the resulting type;
-	 * inherited ones a type change makes moot are simply unused. */
-	for (size_t i = 0; i < ARRAY_SIZE(hc_rules); i++) {
-		if (!(written & hc_rules[i].bit) ||
-		    (hc_rules[i].types & (1u << hc->type)))
-			continue;
-		cfg_join(f, base, hc_rules[i].key);
-		err = fail(c, cfg_map_get(&m, hc_rules[i].key)->val, f,
-			   "does not apply to type %s (only to %s)",
-			   config_hc_type_name(hc->type),
-			   hc_rules[i].types_str);
-		goto out;
-	}
-	hc->set |= written;
-out:
-	cfg_map_free(&m);
-	return err;
 }
 
 /* ---- VIPs and backends ---- */
@@ -319,7 +101,7 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, const char *base,
 
 	b->line = (unsigned int)line_of(n);
 	b->weight = XLB_CFG_DEFAULT_WEIGHT;
-	err = hc_copy(c, &b->health_check, &vip->health_check);
+	err = cfg_hc_copy(c, &b->health_check, &vip->health_check);
 	if (!err)
 		err = cfg_map_collect(c, n, base, &m);
 	if (!err)
@@ -348,7 +130,7 @@ static int parse_backend(struct ctx *c, yaml_node_t *n, const char *base,
 	cfg_join(f, base, "health_check");
 	kv = cfg_map_get(&m, "health_check");
 	if (!err && kv) {
-		err = parse_hc(c, kv->val, f, &b->health_check);
+		err = cfg_parse_hc(c, kv->val, f, &b->health_check);
 		b->hc_override = true;
 	}
 	if (err)
@@ -560,7 +342,7 @@ static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 	v->line = (unsigned int)line_of(n);
 	v->table_size = XLB_DEFAULT_TABLE_SIZE;
 	weights_params_init(&v->weights);
-	err = hc_defaults(c, &v->health_check);
+	err = cfg_hc_defaults(c, &v->health_check);
 	if (!err)
 		err = cfg_map_collect(c, n, base, &m);
 	if (!err)
@@ -628,7 +410,7 @@ static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
 	if (!err)
 		err = parse_weights(c, &m, base, v);
 	if (!err && VIP_FIELD("health_check"))
-		err = parse_hc(c, kv->val, f, &v->health_check);
+		err = cfg_parse_hc(c, kv->val, f, &v->health_check);
 	if (err)
 		goto out;
 	if (!(v->health_check.set & CFG_HC_SET_PORT))
@@ -1328,11 +1110,11 @@ void config_free(struct xlb_cfg *cfg)
 		struct xlb_cfg_vip *v = &cfg->vips[i];
 
 		for (size_t j = 0; j < v->n_backends; j++) {
-			hc_free(&v->backends[j].health_check);
+			cfg_hc_free(&v->backends[j].health_check);
 			free(v->backends[j].zone);
 		}
 		free(v->backends);
-		hc_free(&v->health_check);
+		cfg_hc_free(&v->health_check);
 		free(v->name);
 	}
 	free(cfg->vips);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Typed values of the config (strings, integers, booleans, shares,
  * durations, names, addresses, zones, paths), each with its one-line
- * error. */
+ * error, and the key tables the sections are read with. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
@@ -411,5 +411,97 @@ int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
 	if (!err && ((*out)[0] != '/' || strlen(*out) >= max))
 		err = fail(c, n, field, "must be an absolute path shorter "
 			   "than %zu bytes, got %s", max, cfg_describe(c, n));
+	return err;
+}
+
+/* ---- key tables ---- */
+
+/* A KEY_ENUM is written as an unsigned int: what GCC and Clang make of an
+ * enum without negative values. */
+#define ENUM_OK(e) __builtin_types_compatible_p(enum e, unsigned int)
+_Static_assert(ENUM_OK(cfg_hc_type) && ENUM_OK(cfg_forwarding) &&
+		       ENUM_OK(cfg_affinity) && ENUM_OK(cfg_when_all_down) &&
+		       ENUM_OK(cfg_weighting),
+	       "KEY_ENUM targets are unsigned int");
+
+int cfg_get_key(struct ctx *c, yaml_node_t *n, const char *field,
+		const struct cfg_key *k, void *obj)
+{
+	void *p = (char *)obj + k->off;
+	unsigned long long u;
+	int err = 0;
+
+	switch (k->kind) {
+	case KEY_FN:
+		return k->fn(c, n, field, obj);
+	case KEY_STR:
+		err = cfg_get_string(c, n, field, p);
+		break;
+	case KEY_PATH:
+		err = cfg_get_path(c, n, field, (size_t)k->max, p);
+		break;
+	case KEY_ZONE:
+		err = cfg_get_zone(c, n, field, p);
+		break;
+	case KEY_BOOL:
+		err = cfg_get_bool(c, n, field, p);
+		break;
+	case KEY_U16:
+		err = cfg_get_uint(c, n, field, k->min, k->max, &u);
+		if (!err)
+			*(__u16 *)p = (__u16)u;
+		break;
+	case KEY_U32:
+		err = cfg_get_uint(c, n, field, k->min, k->max, &u);
+		if (!err)
+			*(__u32 *)p = (__u32)u;
+		break;
+	case KEY_MS:
+		err = cfg_get_duration(c, n, field, p);
+		break;
+	case KEY_SHARE:
+		err = cfg_get_fraction(c, n, field, !k->min, p);
+		break;
+	case KEY_ENUM:
+		err = cfg_get_enum(c, n, field, k->names, k->n_names, p);
+		break;
+	}
+	if (!err && k->fn)
+		err = k->fn(c, n, field, obj);
+	return err;
+}
+
+int cfg_get_keys(struct ctx *c, yaml_node_t *n, const char *base,
+		 const struct map *m, const struct cfg_key *keys, size_t count,
+		 void *obj)
+{
+	char f[FIELD_LEN];
+	int err = 0;
+
+	for (size_t i = 0; !err && i < count; i++) {
+		const struct cfg_key *k = &keys[i];
+		struct kv *kv = cfg_map_get(m, k->name);
+
+		cfg_join(f, base, k->name);
+		if (kv)
+			err = cfg_get_key(c, kv->val, f, k, obj);
+		else if (k->required)
+			err = fail(c, n, f, "%s", k->required);
+	}
+	return err;
+}
+
+int cfg_get_section(struct ctx *c, yaml_node_t *n, const char *base,
+		    const char *const *known, const struct cfg_key *keys,
+		    size_t count, void *obj)
+{
+	struct map m = {};
+	int err = cfg_map_collect(c, n, base, &m);
+
+	if (!err)
+		err = cfg_check_keys(c, &m, base, known);
+	if (!err)
+		err = cfg_get_keys(c, n, base, &m, keys, count, obj);
+	cfg_map_free(&m);
 	return err;
 }

@@ -167,4 +167,68 @@ bool cfg_has_space_or_ctl(const char *s);
 /* *s = strdup(v) unless *s is set already. */
 int cfg_set_default(struct ctx *c, char **s, const char *v);
 
+/* ---- key tables (config_get.c) ---- */
+
+/* How a key is read, and where its value goes: at off in the section's
+ * struct (obj), in the manner of the kernel's ctl_table. */
+enum cfg_kind {
+	KEY_FN,		/* fn reads it, and nothing else */
+	KEY_STR,	/* char *, owned */
+	KEY_PATH,	/* char *, an absolute path shorter than max */
+	KEY_ZONE,	/* char *, a zone name */
+	KEY_BOOL,	/* bool */
+	KEY_U16,	/* __u16 within min..max */
+	KEY_U32,	/* __u32 within min..max */
+	KEY_MS,		/* __u32: a duration in milliseconds */
+	KEY_SHARE,	/* double: a share of 0..1; min 1: above 0 */
+	KEY_ENUM,	/* an enum (unsigned int): the index in names */
+};
+
+typedef int cfg_fn(struct ctx *c, yaml_node_t *n, const char *field,
+		   void *obj);
+
+struct cfg_key {
+	const char *name;
+	enum cfg_kind kind;
+	size_t off;
+	unsigned long long min, max;
+	const char *const *names;	/* KEY_ENUM */
+	size_t n_names;
+	cfg_fn *fn;		/* KEY_FN: reads the key; others: checks the
+				 * value once read */
+	const char *required;	/* the message when it is missing;
+				 * NULL: optional */
+};
+
+/* A table entry: name, kind, place, then what the kind needs of .min,
+ * .max, .fn, .required and KEY_NAMES(). */
+#define KEY(n, k, o, ...) { .name = (n), .kind = (k), .off = (o), __VA_ARGS__ }
+/* An entry fn reads. */
+#define FN_KEY(n, f, ...) KEY(n, KEY_FN, 0, .fn = (f), __VA_ARGS__)
+#define KEY_NAMES(a) .names = (a), .n_names = ARRAY_SIZE(a)
+
+/* Reads one key's value n into obj. */
+int cfg_get_key(struct ctx *c, yaml_node_t *n, const char *field,
+		const struct cfg_key *k, void *obj);
+/* Reads the keys of the table, in its order, from m (the mapping n at
+ * base) into obj: the first error stops. */
+int cfg_get_keys(struct ctx *c, yaml_node_t *n, const char *base,
+		 const struct map *m, const struct cfg_key *keys, size_t count,
+		 void *obj);
+/* A whole section: the mapping n at base, its keys checked against known,
+ * then read with the table. */
+int cfg_get_section(struct ctx *c, yaml_node_t *n, const char *base,
+		    const char *const *known, const struct cfg_key *keys,
+		    size_t count, void *obj);
+
+/* ---- sections ---- */
+
+/* config_hc.c: a health_check mapping applied over *hc. */
+int cfg_hc_defaults(struct ctx *c, struct xlb_cfg_hc *hc);
+int cfg_hc_copy(struct ctx *c, struct xlb_cfg_hc *dst,
+		const struct xlb_cfg_hc *src);
+void cfg_hc_free(struct xlb_cfg_hc *hc);
+int cfg_parse_hc(struct ctx *c, yaml_node_t *n, const char *base,
+		 struct xlb_cfg_hc *hc);
+
 #endif /* XLB_CONFIG_PRIV_H */
