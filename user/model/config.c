@@ -2,8 +2,8 @@
 /* The config file: YAML loaded with libyaml's document API (so every node
  * knows its line), checked against the schema and turned into struct
  * xlb_cfg; the YAML walk is in config_yaml.c, typed values in
- * config_get.c, health_check: in config_hc.c. Every error is one line:
- * "FILE:LINE: FIELD: message". Pure. */
+ * config_get.c, vips: in config_vip.c, health_check: in config_hc.c.
+ * Every error is one line: "FILE:LINE: FIELD: message". Pure. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,62 +17,12 @@
 
 #include "core/addr.h"
 #include "model/config_priv.h"
-#include "model/maglev.h"
 
 #define MIN_FLOW_TABLE_SIZE 1024
 
-static const char *const forwarding_names[] = { [CFG_FWD_IPIP] = "ipip" };
-static const char *const affinity_names[] = {
-	[CFG_AFFINITY_NONE] = "none", [CFG_AFFINITY_SOURCE_IP] = "source-ip",
-};
-static const char *const all_down_names[] = {
-	[CFG_ALL_DOWN_DROP] = "drop", [CFG_ALL_DOWN_PASS] = "pass",
-};
-static const char *const weighting_names[] = {
-	[CFG_WEIGHTING_DYNAMIC] = "dynamic", [CFG_WEIGHTING_STATIC] = "static",
-	[CFG_WEIGHTING_LEAST_CONN] = "least_connections",
-};
-static const char *const protocol_names[] = { "tcp", "udp" };
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
 static const char *const log_level_names[] = { "warn", "info", "debug",
 					       "warning" };
-
-const char *config_forwarding_name(enum cfg_forwarding f)
-{
-	return name_of(forwarding_names, ARRAY_SIZE(forwarding_names), f);
-}
-
-const char *config_affinity_name(enum cfg_affinity a)
-{
-	return name_of(affinity_names, ARRAY_SIZE(affinity_names), a);
-}
-
-const char *config_when_all_down_name(enum cfg_when_all_down w)
-{
-	return name_of(all_down_names, ARRAY_SIZE(all_down_names), w);
-}
-
-const char *config_weighting_name(enum cfg_weighting w)
-{
-	return name_of(weighting_names, ARRAY_SIZE(weighting_names), w);
-}
-
-/* ---- VIPs and backends ---- */
-
-static const char *const vip_keys[] = {
-	"name", "address", "port", "protocol", "forwarding", "affinity",
-	"when_all_down", "table_size", "weighting", "weight_floor",
-	"weight_cap", "degrade_latency", "degrade_errors", "degrade_recovery",
-	"slow_start", "rebuild_threshold", "min_rebuild_interval",
-	"prefer_zone", "zone_min_healthy",
-	"health_check", "backends", NULL,
-};
-
-static const char *const slow_start_keys[] = { "initial", "window", NULL };
-
-static const char *const backend_keys[] = {
-	"address", "weight", "port", "health_check", "zone", NULL,
-};
 
 static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
@@ -89,396 +39,6 @@ static const char *const bgp_keys[] = {
 static const char *const bgp_neighbor_keys[] = {
 	"address", "as", "port", "password", NULL,
 };
-
-static int parse_backend(struct ctx *c, yaml_node_t *n, const char *base,
-			 const struct xlb_cfg_vip *vip,
-			 struct xlb_cfg_backend *b)
-{
-	char f[FIELD_LEN];
-	struct map m = {};
-	struct kv *kv;
-	int err;
-
-	b->line = (unsigned int)line_of(n);
-	b->weight = XLB_CFG_DEFAULT_WEIGHT;
-	err = cfg_hc_copy(c, &b->health_check, &vip->health_check);
-	if (!err)
-		err = cfg_map_collect(c, n, base, &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, base, backend_keys);
-	if (err)
-		goto out;
-	cfg_join(f, base, "address");
-	kv = cfg_map_get(&m, "address");
-	err = kv ? cfg_get_addr(c, kv->val, f, 0, &b->addr, &b->family)
-		 : fail(c, n, f, "required");
-	if (err)
-		goto out;
-	cfg_join(f, base, "weight");
-	kv = cfg_map_get(&m, "weight");
-	if (kv)
-		err = cfg_get_u32(c, kv->val, f, 0, XLB_CFG_MAX_WEIGHT,
-				  &b->weight);
-	cfg_join(f, base, "port");
-	kv = cfg_map_get(&m, "port");
-	if (!err && kv)
-		err = cfg_get_u16(c, kv->val, f, 1, 65535, &b->port);
-	cfg_join(f, base, "zone");
-	kv = cfg_map_get(&m, "zone");
-	if (!err && kv)
-		err = cfg_get_zone(c, kv->val, f, &b->zone);
-	cfg_join(f, base, "health_check");
-	kv = cfg_map_get(&m, "health_check");
-	if (!err && kv) {
-		err = cfg_parse_hc(c, kv->val, f, &b->health_check);
-		b->hc_override = true;
-	}
-	if (err)
-		goto out;
-	/* Port to probe: health_check.port (the backend's, then the
-	 * VIP's), else the backend's port, else the VIP's. */
-	if (!(b->health_check.set & CFG_HC_SET_PORT))
-		b->health_check.port = b->port ? b->port : vip->port;
-	if (!b->health_check.port && b->health_check.type != CFG_HC_NONE) {
-		cfg_join(f, base, "health_check.port");
-		err = fail(c, n, f, "required: the VIP serves every port "
-			   "(port 0), so give the port to probe (or the "
-			   "backend's port, or health_check type none)");
-	}
-out:
-	cfg_map_free(&m);
-	return err;
-}
-
-static int parse_backends(struct ctx *c, yaml_node_t *n, const char *base,
-			  struct xlb_cfg_vip *vip, size_t *total)
-{
-	char f[FIELD_LEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0;
-	int err = cfg_get_list(c, n, base, &items, &count);
-
-	if (err || !count)
-		return err;
-	*total += count;
-	if (*total > XLB_MAX_BACKENDS - 1)
-		return fail(c, n, base, "too many backends: the data path "
-			    "holds %d in all", XLB_MAX_BACKENDS - 1);
-	vip->backends = calloc(count, sizeof(*vip->backends));
-	if (!vip->backends)
-		return fail_nomem(c);
-	vip->n_backends = count;
-	for (size_t i = 0; i < count; i++) {
-		struct xlb_cfg_backend *b = &vip->backends[i];
-		yaml_node_t *bn = node_of(c, items[i]);
-
-		cfg_field(f, "%s[%zu]", base, i);
-		err = parse_backend(c, bn, f, vip, b);
-		if (err)
-			return err;
-		for (size_t j = 0; j < i; j++) {
-			char a[XLB_ADDR_STRLEN];
-
-			if (!addr_eq(&b->addr, b->family, &vip->backends[j].addr,
-				     vip->backends[j].family))
-				continue;
-			cfg_field(f, "%s[%zu].address", base, i);
-			return fail(c, bn, f, "%s is already backends[%zu] "
-				    "(line %u)",
-				    xlb_addr_str(&b->addr, b->family, a,
-						 sizeof(a)),
-				    j, vip->backends[j].line);
-		}
-	}
-	return 0;
-}
-
-static int check_name(struct ctx *c, yaml_node_t *n, const char *field,
-		      const char *name)
-{
-	if (!*name || strlen(name) > XLB_CFG_NAME_MAX ||
-	    cfg_has_space_or_ctl(name))
-		return fail(c, n, field, "must be 1..%d characters without "
-			    "spaces, got %s", XLB_CFG_NAME_MAX,
-			    cfg_describe(c, n));
-	return 0;
-}
-
-static int default_name(struct ctx *c, struct xlb_cfg_vip *v)
-{
-	char a[XLB_ADDR_STRLEN];
-	const char *proto = v->protocol == IPPROTO_UDP ? "udp" : "tcp";
-	int len;
-
-	xlb_addr_str(&v->addr, v->family, a, sizeof(a));
-	len = v->family == XLB_FAMILY_V6
-		      ? asprintf(&v->name, "[%s]:%u/%s", a, v->port, proto)
-		      : asprintf(&v->name, "%s:%u/%s", a, v->port, proto);
-	if (len < 0) {
-		v->name = NULL;
-		return fail_nomem(c);
-	}
-	return 0;
-}
-
-/* slow_start: { initial: 10%, window: 60s }, or on/off. */
-static int parse_slow_start(struct ctx *c, yaml_node_t *n, const char *base,
-			    struct weights_params *w)
-{
-	char f[FIELD_LEN];
-	struct map m = {};
-	struct kv *kv;
-	bool on;
-	int err;
-
-	if (n->type == YAML_SCALAR_NODE) {
-		if (cfg_bool_of(n, &on))
-			return fail(c, n, base, "must be a mapping like "
-				    "{ initial: 10%%, window: 60s }, or off; "
-				    "got %s", cfg_describe(c, n));
-		if (!on)
-			w->slow_start_window_ms = 0;
-		return 0;
-	}
-	err = cfg_map_collect(c, n, base, &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, base, slow_start_keys);
-	cfg_join(f, base, "initial");
-	if (!err && (kv = cfg_map_get(&m, "initial")))
-		err = cfg_get_fraction(c, kv->val, f, false,
-				   &w->slow_start_initial);
-	cfg_join(f, base, "window");
-	if (!err && (kv = cfg_map_get(&m, "window")))
-		err = cfg_get_duration(c, kv->val, f, &w->slow_start_window_ms);
-	cfg_map_free(&m);
-	return err;
-}
-
-/* The dynamic weight keys of a VIP, into v->weights. */
-static int parse_weights(struct ctx *c, const struct map *m, const char *base,
-			 struct xlb_cfg_vip *v)
-{
-	struct weights_params *w = &v->weights;
-	char f[FIELD_LEN];
-	struct kv *kv;
-	__u32 ms;
-	int err = 0;
-
-#define W_FIELD(k) (cfg_join(f, base, k), (kv = cfg_map_get(m, k)) != NULL)
-	if (W_FIELD("weight_floor"))
-		err = cfg_get_fraction(c, kv->val, f, true, &w->floor);
-	if (!err && W_FIELD("weight_cap"))
-		err = cfg_get_decimal(c, kv->val, f, 1, WEIGHTS_MAX_CAP,
-				      &w->cap);
-	if (!err && W_FIELD("degrade_latency")) {
-		err = cfg_get_duration(c, kv->val, f, &ms);
-		if (!err)
-			w->degrade_latency_ns = (__u64)ms * 1000000;
-	}
-	if (!err && W_FIELD("degrade_errors"))
-		err = cfg_get_fraction(c, kv->val, f, true, &w->degrade_errors);
-	if (!err && W_FIELD("degrade_recovery"))
-		err = cfg_get_duration(c, kv->val, f, &w->degrade_recovery_ms);
-	if (!err && W_FIELD("slow_start"))
-		err = parse_slow_start(c, kv->val, f, w);
-	if (!err && W_FIELD("rebuild_threshold"))
-		err = cfg_get_fraction(c, kv->val, f, true,
-				       &w->rebuild_threshold);
-	if (!err && W_FIELD("min_rebuild_interval"))
-		err = cfg_get_duration(c, kv->val, f,
-				       &w->min_rebuild_interval_ms);
-	if (!err && W_FIELD("prefer_zone")) {
-		err = cfg_get_bool(c, kv->val, f, &w->prefer_zone);
-		if (!err && w->prefer_zone && !c->zone)
-			err = fail(c, kv->val, f, "needs the balancer's own "
-				   "zone: set the top-level key zone: NAME");
-	}
-	if (!err && W_FIELD("zone_min_healthy"))
-		err = cfg_get_fraction(c, kv->val, f, true,
-				       &w->zone_min_healthy);
-#undef W_FIELD
-	w->mode = v->weighting == CFG_WEIGHTING_STATIC	   ? WEIGHTS_STATIC
-		  : v->weighting == CFG_WEIGHTING_LEAST_CONN ? WEIGHTS_LEAST_CONN
-							     : WEIGHTS_DYNAMIC;
-	return err;
-}
-
-/* prefer_zone with backends none of which is in the local zone is a typo
- * in a zone name, most likely: nothing would be preferred. */
-static int check_prefer_zone(struct ctx *c, const struct map *m,
-			     const char *base, const struct xlb_cfg_vip *v)
-{
-	char f[FIELD_LEN], seen[128] = "";
-	struct kv *kv = cfg_map_get(m, "prefer_zone");
-	size_t len = 0;
-
-	if (!v->weights.prefer_zone || !v->n_backends)
-		return 0;
-	for (size_t i = 0; i < v->n_backends; i++) {
-		const char *z = v->backends[i].zone;
-
-		if (z && !strcmp(z, c->zone))
-			return 0;
-		if (z && len < sizeof(seen) && !strstr(seen, z))
-			len += (size_t)snprintf(seen + len, sizeof(seen) - len,
-						"%s%s", len ? ", " : "", z);
-	}
-	cfg_join(f, base, "prefer_zone");
-	return fail(c, kv->val, f, "no backend is in zone '%s' (the "
-		    "balancer's); backends are in %s", c->zone,
-		    len ? seen : "no zone");
-}
-
-static int parse_vip(struct ctx *c, yaml_node_t *n, const char *base,
-		     struct xlb_cfg_vip *v, size_t *total_backends)
-{
-	char f[FIELD_LEN];
-	yaml_node_t *size_node = NULL;
-	struct map m = {};
-	unsigned int e = 0;
-	struct kv *kv;
-	int err;
-
-	v->line = (unsigned int)line_of(n);
-	v->table_size = XLB_DEFAULT_TABLE_SIZE;
-	weights_params_init(&v->weights);
-	err = cfg_hc_defaults(c, &v->health_check);
-	if (!err)
-		err = cfg_map_collect(c, n, base, &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, base, vip_keys);
-	if (err)
-		goto out;
-
-#define VIP_FIELD(k) (cfg_join(f, base, k), (kv = cfg_map_get(&m, k)) != NULL)
-	if (VIP_FIELD("address"))
-		err = cfg_get_addr(c, kv->val, f, 0, &v->addr, &v->family);
-	else
-		err = fail(c, n, f, "required");
-	if (err)
-		goto out;
-	if (VIP_FIELD("port"))
-		err = cfg_get_u16(c, kv->val, f, 0, 65535, &v->port);
-	else
-		err = fail(c, n, f, "required (0 = every port)");
-	if (err)
-		goto out;
-	if (VIP_FIELD("protocol"))
-		err = cfg_get_enum(c, kv->val, f, protocol_names,
-			       ARRAY_SIZE(protocol_names), &e);
-	else
-		err = fail(c, n, f, "required (tcp or udp)");
-	if (err)
-		goto out;
-	v->protocol = e ? IPPROTO_UDP : IPPROTO_TCP;
-	if (VIP_FIELD("name")) {
-		err = cfg_get_string(c, kv->val, f, &v->name);
-		if (!err)
-			err = check_name(c, kv->val, f, v->name);
-	} else {
-		err = default_name(c, v);
-	}
-	if (!err && VIP_FIELD("forwarding")) {
-		err = cfg_get_enum(c, kv->val, f, forwarding_names,
-			       ARRAY_SIZE(forwarding_names), &e);
-		v->forwarding = e;
-	}
-	if (!err && VIP_FIELD("affinity")) {
-		err = cfg_get_enum(c, kv->val, f, affinity_names,
-			       ARRAY_SIZE(affinity_names), &e);
-		v->affinity = e;
-	}
-	if (!err && VIP_FIELD("when_all_down")) {
-		err = cfg_get_enum(c, kv->val, f, all_down_names,
-			       ARRAY_SIZE(all_down_names), &e);
-		v->when_all_down = e;
-	}
-	if (!err && VIP_FIELD("table_size")) {
-		size_node = kv->val;
-		err = cfg_get_u32(c, kv->val, f, 2, XLB_MAX_TABLE_SIZE,
-			      &v->table_size);
-		if (!err && !maglev_is_prime(v->table_size))
-			err = fail(c, kv->val, f, "must be a prime number "
-				   "(e.g. 65537, 131071, 1048573), got %u",
-				   v->table_size);
-	}
-	if (!err && VIP_FIELD("weighting")) {
-		err = cfg_get_enum(c, kv->val, f, weighting_names,
-			       ARRAY_SIZE(weighting_names), &e);
-		v->weighting = e;
-	}
-	if (!err)
-		err = parse_weights(c, &m, base, v);
-	if (!err && VIP_FIELD("health_check"))
-		err = cfg_parse_hc(c, kv->val, f, &v->health_check);
-	if (err)
-		goto out;
-	if (!(v->health_check.set & CFG_HC_SET_PORT))
-		v->health_check.port = v->port;
-	if (VIP_FIELD("backends"))
-		err = parse_backends(c, kv->val, f, v, total_backends);
-	if (!err)
-		err = check_prefer_zone(c, &m, base, v);
-	if (!err && v->n_backends >= v->table_size) {
-		cfg_join(f, base, "table_size");
-		err = fail(c, size_node ? size_node : n, f,
-			   "%u slots cannot hold %zu backends; Maglev wants "
-			   "about 100 slots per backend", v->table_size,
-			   v->n_backends);
-	}
-#undef VIP_FIELD
-out:
-	cfg_map_free(&m);
-	return err;
-}
-
-static int parse_vips(struct ctx *c, yaml_node_t *n, struct xlb_cfg *cfg)
-{
-	char f[FIELD_LEN], a[XLB_ADDR_STRLEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0, total_backends = 0;
-	int err = cfg_get_list(c, n, "vips", &items, &count);
-
-	if (err || !count)
-		return err;
-	if (count > XLB_MAX_VIPS)
-		return fail(c, n, "vips", "too many VIPs: %zu, the data path "
-			    "holds %d", count, XLB_MAX_VIPS);
-	cfg->vips = calloc(count, sizeof(*cfg->vips));
-	if (!cfg->vips)
-		return fail_nomem(c);
-	cfg->n_vips = count;
-	for (size_t i = 0; i < count; i++) {
-		struct xlb_cfg_vip *v = &cfg->vips[i];
-		yaml_node_t *vn = node_of(c, items[i]);
-
-		cfg_field(f, "vips[%zu]", i);
-		err = parse_vip(c, vn, f, v, &total_backends);
-		if (err)
-			return err;
-		for (size_t j = 0; j < i; j++) {
-			const struct xlb_cfg_vip *o = &cfg->vips[j];
-
-			if (!strcmp(o->name, v->name)) {
-				cfg_field(f, "vips[%zu].name", i);
-				return fail(c, vn, f, "'%s' is already the "
-					    "name of vips[%zu] (line %u)",
-					    v->name, j, o->line);
-			}
-			if (addr_eq(&o->addr, o->family, &v->addr, v->family) &&
-			    o->port == v->port && o->protocol == v->protocol)
-				return fail(c, vn, f, "%s port %u %s is already "
-					    "vips[%zu] '%s' (line %u)",
-					    xlb_addr_str(&v->addr, v->family,
-							 a, sizeof(a)),
-					    v->port,
-					    v->protocol == IPPROTO_UDP ? "udp"
-								       : "tcp",
-					    j, o->name, o->line);
-		}
-	}
-	return 0;
-}
 
 /* ---- top level ---- */
 
@@ -939,7 +499,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 		c->zone = cfg->zone;
 	}
 	if (!err && (kv = cfg_map_get(&m, "vips")))
-		err = parse_vips(c, kv->val, cfg);
+		err = cfg_parse_vips(c, kv->val, "vips", cfg);
 	if (!err && (kv = cfg_map_get(&m, "bgp")) && !cfg_is_null(kv->val))
 		err = parse_bgp(c, kv->val, cfg);
 	if (err)
@@ -1106,18 +666,7 @@ void config_free(struct xlb_cfg *cfg)
 	for (size_t i = 0; i < cfg->n_interfaces; i++)
 		free(cfg->interfaces[i]);
 	free(cfg->interfaces);
-	for (size_t i = 0; i < cfg->n_vips; i++) {
-		struct xlb_cfg_vip *v = &cfg->vips[i];
-
-		for (size_t j = 0; j < v->n_backends; j++) {
-			cfg_hc_free(&v->backends[j].health_check);
-			free(v->backends[j].zone);
-		}
-		free(v->backends);
-		cfg_hc_free(&v->health_check);
-		free(v->name);
-	}
-	free(cfg->vips);
+	cfg_vips_free(cfg);
 	for (size_t i = 0; i < cfg->bgp.n_neighbors; i++)
 		free(cfg->bgp.neighbors[i].password);
 	free(cfg->bgp.neighbors);
@@ -1138,24 +687,6 @@ void config_free(struct xlb_cfg *cfg)
 
 /* ---- helpers for the agent ---- */
 
-const struct xlb_cfg_vip *config_vip_find(const struct xlb_cfg *cfg,
-					  const char *name)
-{
-	for (size_t i = 0; cfg && name && i < cfg->n_vips; i++)
-		if (!strcmp(cfg->vips[i].name, name))
-			return &cfg->vips[i];
-	return NULL;
-}
-
-void config_vip_key(const struct xlb_cfg_vip *vip, struct xlb_vip_key *key)
-{
-	memset(key, 0, sizeof(*key));
-	key->addr = vip->addr;
-	key->port = htons(vip->port);
-	key->proto = vip->protocol;
-	key->family = vip->family;
-}
-
 bool config_bgp_announces(const struct xlb_cfg *cfg, const char *vip_name)
 {
 	if (!cfg->bgp.enabled)
@@ -1166,17 +697,6 @@ bool config_bgp_announces(const struct xlb_cfg *cfg, const char *vip_name)
 		if (!strcmp(cfg->bgp.vips[i], vip_name))
 			return true;
 	return false;
-}
-
-__u32 config_vip_flags(const struct xlb_cfg_vip *vip)
-{
-	__u32 flags = 0;
-
-	if (vip->affinity == CFG_AFFINITY_SOURCE_IP)
-		flags |= XLB_VIP_SRC_AFFINITY;
-	if (vip->when_all_down == CFG_ALL_DOWN_PASS)
-		flags |= XLB_VIP_PASS_ALL_DOWN;
-	return flags;
 }
 
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Inside the config parser: the parsing context, the YAML walk and the
- * typed getters the section files (config_*.c) share. Not for other
- * layers: they use model/config.h. */
+/* Inside the config parser, for its files only (others use config.h):
+ *   config.c       the file, the document, the top-level keys, bgp:,
+ *                  config_free
+ *   config_yaml.c  the YAML walk: errors, mappings and merge keys, lists
+ *   config_get.c   typed values, and the key tables sections are read with
+ *   config_vip.c   vips: and their backends
+ *   config_hc.c    health_check: of a VIP or a backend
+ * A section has a list of the keys it knows, whose order "did you mean"
+ * follows, and a table of how to read them, in the order they are read
+ * (which decides the error a file with several gets). */
 #ifndef XLB_CONFIG_PRIV_H
 #define XLB_CONFIG_PRIV_H
 
@@ -28,6 +35,7 @@ struct ctx {
 	size_t errlen;
 	char desc[96];		/* cfg_describe()'s buffer */
 	const char *zone;	/* the top-level zone, parsed before vips */
+	size_t backends;	/* of every VIP so far */
 	unsigned int merges;	/* mappings merged so far */
 };
 
@@ -115,6 +123,25 @@ int cfg_check_keys(struct ctx *c, const struct map *m, const char *field,
 /* A list, or nothing (null) for an empty one. */
 int cfg_get_list(struct ctx *c, yaml_node_t *n, const char *field,
 		 yaml_node_item_t **items, size_t *count);
+
+/* How a list is read into a new array of its items. */
+struct cfg_list {
+	size_t size;		/* of an element */
+	const char *empty;	/* the error for an empty list; NULL: none */
+	/* Checks the count before anything is allocated; NULL: any. */
+	int (*check)(struct ctx *c, yaml_node_t *n, const char *field,
+		     size_t count);
+	/* Reads item i (at field "LIST[i]") into element i of the array. */
+	int (*item)(struct ctx *c, yaml_node_t *n, const char *field,
+		    size_t i, void *obj);
+};
+
+/* Reads the list n (or nothing): l->empty, l->check, then a zeroed
+ * array of count elements, stored at arrp (the address of the caller's
+ * typed pointer) with count at *len, then the items one by one with
+ * l->item(..., obj): config_free() finds whatever they got. */
+int cfg_get_array(struct ctx *c, yaml_node_t *n, const char *field,
+		  const struct cfg_list *l, void *arrp, size_t *len, void *obj);
 
 /* ---- typed values (config_get.c) ---- */
 
@@ -230,5 +257,10 @@ int cfg_hc_copy(struct ctx *c, struct xlb_cfg_hc *dst,
 void cfg_hc_free(struct xlb_cfg_hc *hc);
 int cfg_parse_hc(struct ctx *c, yaml_node_t *n, const char *base,
 		 struct xlb_cfg_hc *hc);
+
+/* config_vip.c: vips: (obj is the struct xlb_cfg). */
+int cfg_parse_vips(struct ctx *c, yaml_node_t *n, const char *field,
+		   void *obj);
+void cfg_vips_free(struct xlb_cfg *cfg);
 
 #endif /* XLB_CONFIG_PRIV_H */

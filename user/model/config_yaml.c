@@ -297,3 +297,31 @@ int cfg_get_list(struct ctx *c, yaml_node_t *n, const char *field,
 			  n->data.sequence.items.start);
 	return 0;
 }
+
+int cfg_get_array(struct ctx *c, yaml_node_t *n, const char *field,
+		  const struct cfg_list *l, void *arrp, size_t *len, void *obj)
+{
+	char f[FIELD_LEN];
+	yaml_node_item_t *items = NULL;
+	size_t count = 0;
+	void *arr;
+	int err = cfg_get_list(c, n, field, &items, &count);
+
+	if (!err && !count && l->empty)
+		err = fail(c, n, field, "%s", l->empty);
+	if (!err && l->check)
+		err = l->check(c, n, field, count);
+	if (err || !count)
+		return err;
+	arr = calloc(count, l->size);
+	if (!arr)
+		return fail_nomem(c);
+	/* Into the caller's struct foo *: the same bytes as a void *. */
+	memcpy(arrp, &arr, sizeof(arr));
+	*len = count;
+	for (size_t i = 0; !err && i < count; i++) {
+		cfg_field(f, "%s[%zu]", field, i);
+		err = l->item(c, node_of(c, items[i]), f, i, obj);
+	}
+	return err;
+}
