@@ -2,8 +2,9 @@
 /* The config file: YAML loaded with libyaml's document API (so every node
  * knows its line), checked against the schema and turned into struct
  * xlb_cfg; the YAML walk is in config_yaml.c, typed values in
- * config_get.c, vips: in config_vip.c, health_check: in config_hc.c.
- * Every error is one line: "FILE:LINE: FIELD: message". Pure. */
+ * config_get.c, vips: in config_vip.c, health_check: in config_hc.c,
+ * bgp: in config_bgp.c. Every error is one line: "FILE:LINE: FIELD:
+ * message". Pure. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,16 +29,6 @@ static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
 	"flow_table_size", "hash_seed", "log_level", "gateway_mac",
 	"encap_source4", "encap_source6", "vips", "zone", "bgp", NULL,
-};
-
-static const char *const bgp_keys[] = {
-	"local_as", "router_id", "hold_time", "bfd", "bfd_interval",
-	"bfd_multiplier", "med", "communities", "vips", "neighbors", "bird",
-	"run_dir", NULL,
-};
-
-static const char *const bgp_neighbor_keys[] = {
-	"address", "as", "port", "password", NULL,
 };
 
 /* ---- top level ---- */
@@ -155,256 +146,6 @@ static int parse_mac(struct ctx *c, yaml_node_t *n, const char *field,
 	return 0;
 }
 
-/* ---- bgp ---- */
-
-static int get_password(struct ctx *c, yaml_node_t *n, const char *field,
-			char **out)
-{
-	int err = cfg_get_string(c, n, field, out);
-
-	if (!err && (strpbrk(*out, "\"\\") || cfg_has_space_or_ctl(*out) ||
-		     !(*out)[0] || strlen(*out) > 80))
-		err = fail(c, n, field, "must be 1..80 characters without "
-			   "spaces, quotes or backslashes");
-	return err;
-}
-
-static int parse_neighbor(struct ctx *c, yaml_node_t *n, const char *base,
-			  struct xlb_cfg_bgp_neighbor *nb)
-{
-	char f[FIELD_LEN];
-	struct map m = {};
-	struct kv *kv;
-	int err;
-
-	nb->line = (unsigned int)line_of(n);
-	nb->port = 179;
-	err = cfg_map_collect(c, n, base, &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, base, bgp_neighbor_keys);
-	if (err)
-		goto out;
-	cfg_join(f, base, "address");
-	kv = cfg_map_get(&m, "address");
-	err = kv ? cfg_get_addr(c, kv->val, f, 0, &nb->addr, &nb->family)
-		 : fail(c, n, f, "required: the router's address");
-	cfg_join(f, base, "as");
-	kv = cfg_map_get(&m, "as");
-	if (!err)
-		err = kv ? cfg_get_u32(c, kv->val, f, 1, UINT32_MAX, &nb->as)
-			 : fail(c, n, f, "required: the router's AS number");
-	cfg_join(f, base, "port");
-	if (!err && (kv = cfg_map_get(&m, "port")))
-		err = cfg_get_u16(c, kv->val, f, 1, 65535, &nb->port);
-	cfg_join(f, base, "password");
-	if (!err && (kv = cfg_map_get(&m, "password")))
-		err = get_password(c, kv->val, f, &nb->password);
-out:
-	cfg_map_free(&m);
-	return err;
-}
-
-static int parse_neighbors(struct ctx *c, yaml_node_t *n,
-			   struct xlb_cfg_bgp *bgp)
-{
-	char f[FIELD_LEN], a[XLB_ADDR_STRLEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0;
-	int err = cfg_get_list(c, n, "bgp.neighbors", &items, &count);
-
-	if (err)
-		return err;
-	if (!count)
-		return fail(c, n, "bgp.neighbors", "must name at least one "
-			    "router, e.g. [{ address: 192.0.2.1, as: 65000 }]");
-	bgp->neighbors = calloc(count, sizeof(*bgp->neighbors));
-	if (!bgp->neighbors)
-		return fail_nomem(c);
-	bgp->n_neighbors = count;
-	for (size_t i = 0; i < count; i++) {
-		struct xlb_cfg_bgp_neighbor *nb = &bgp->neighbors[i];
-		yaml_node_t *in = node_of(c, items[i]);
-
-		cfg_field(f, "bgp.neighbors[%zu]", i);
-		err = parse_neighbor(c, in, f, nb);
-		if (err)
-			return err;
-		for (size_t j = 0; j < i; j++)
-			if (addr_eq(&nb->addr, nb->family,
-				    &bgp->neighbors[j].addr,
-				    bgp->neighbors[j].family))
-				return fail(c, in, f, "%s is already "
-					    "bgp.neighbors[%zu] (line %u)",
-					    xlb_addr_str(&nb->addr, nb->family,
-							 a, sizeof(a)),
-					    j, bgp->neighbors[j].line);
-	}
-	return 0;
-}
-
-/* "65001:100": a standard community, both halves 0..65535. */
-static int parse_communities(struct ctx *c, yaml_node_t *n,
-			     struct xlb_cfg_bgp *bgp)
-{
-	char f[FIELD_LEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0;
-	int err = cfg_get_list(c, n, "bgp.communities", &items, &count);
-
-	if (err || !count)
-		return err;
-	bgp->communities = calloc(count, sizeof(*bgp->communities));
-	if (!bgp->communities)
-		return fail_nomem(c);
-	bgp->n_communities = count;
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *in = node_of(c, items[i]);
-		unsigned long long hi, lo;
-		const char *s, *colon;
-		char half[16];
-		bool neg;
-
-		cfg_field(f, "bgp.communities[%zu]", i);
-		err = cfg_want_scalar(c, in, f, "a community like 65001:100");
-		if (err)
-			return err;
-		s = sval(in);
-		colon = strchr(s, ':');
-		if (!colon || (size_t)(colon - s) >= sizeof(half))
-			goto bad;
-		memcpy(half, s, (size_t)(colon - s));
-		half[colon - s] = '\0';
-		if (cfg_parse_int(half, &neg, &hi) || neg || hi > 65535 ||
-		    cfg_parse_int(colon + 1, &neg, &lo) || neg || lo > 65535 ||
-		    !isdigit((unsigned char)s[0]) ||
-		    !isdigit((unsigned char)colon[1]))
-			goto bad;
-		bgp->communities[i] = (__u32)(hi << 16 | lo);
-		continue;
-bad:
-		return fail(c, in, f, "must be ASN:VALUE, both 0..65535, "
-			    "like 65001:100; got %s", cfg_describe(c, in));
-	}
-	return 0;
-}
-
-/* bgp.vips: names of VIPs of this file; no list means every VIP. */
-static int parse_bgp_vips(struct ctx *c, yaml_node_t *n,
-			  const struct xlb_cfg *cfg, struct xlb_cfg_bgp *bgp)
-{
-	char f[FIELD_LEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0;
-	int err = cfg_get_list(c, n, "bgp.vips", &items, &count);
-
-	if (err || !count)
-		return err;
-	bgp->vips = calloc(count, sizeof(*bgp->vips));
-	if (!bgp->vips)
-		return fail_nomem(c);
-	bgp->n_vips = count;
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *in = node_of(c, items[i]);
-
-		cfg_field(f, "bgp.vips[%zu]", i);
-		err = cfg_get_string(c, in, f, &bgp->vips[i]);
-		if (err)
-			return err;
-		if (!config_vip_find(cfg, bgp->vips[i]))
-			return fail(c, in, f, "no VIP named '%s' in vips:",
-				    bgp->vips[i]);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(bgp->vips[j], bgp->vips[i]))
-				return fail(c, in, f, "'%s' is already "
-					    "bgp.vips[%zu]", bgp->vips[i], j);
-	}
-	return 0;
-}
-
-static int parse_bgp(struct ctx *c, yaml_node_t *n, struct xlb_cfg *cfg)
-{
-	struct xlb_cfg_bgp *bgp = &cfg->bgp;
-	struct map m = {};
-	struct kv *kv;
-	__u32 ms;
-	__u8 fam;
-	int err;
-
-	bgp->hold_time_s = XLB_CFG_BGP_HOLD_TIME_S;
-	bgp->bfd_interval_ms = XLB_CFG_BFD_INTERVAL_MS;
-	bgp->bfd_multiplier = XLB_CFG_BFD_MULTIPLIER;
-	err = cfg_map_collect(c, n, "bgp", &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, "bgp", bgp_keys);
-	if (err)
-		goto out;
-	bgp->enabled = true;
-	kv = cfg_map_get(&m, "local_as");
-	err = kv ? cfg_get_u32(c, kv->val, "bgp.local_as", 1, UINT32_MAX,
-			   &bgp->local_as)
-		 : fail(c, n, "bgp.local_as", "required: this host's AS "
-			"number");
-	if (!err && (kv = cfg_map_get(&m, "router_id"))) {
-		err = cfg_get_addr(c, kv->val, "bgp.router_id", XLB_FAMILY_V4,
-			       &bgp->router_id, &fam);
-		bgp->has_router_id = !err;
-	}
-	if (!err && (kv = cfg_map_get(&m, "hold_time"))) {
-		err = cfg_get_duration(c, kv->val, "bgp.hold_time", &ms);
-		if (!err && (ms % 1000 || ms < 3000 || ms > 65535000))
-			err = fail(c, kv->val, "bgp.hold_time", "must be whole "
-				   "seconds, 3s..65535s (BGP's range), got %s",
-				   cfg_describe(c, kv->val));
-		bgp->hold_time_s = ms / 1000;
-	}
-	if (!err && (kv = cfg_map_get(&m, "bfd")))
-		err = cfg_get_bool(c, kv->val, "bgp.bfd", &bgp->bfd);
-	if (!err && (kv = cfg_map_get(&m, "bfd_interval"))) {
-		err = cfg_get_duration(c, kv->val, "bgp.bfd_interval",
-				   &bgp->bfd_interval_ms);
-		if (!err && (bgp->bfd_interval_ms < 10 ||
-			     bgp->bfd_interval_ms > 60000))
-			err = fail(c, kv->val, "bgp.bfd_interval", "must be "
-				   "10ms..60s, got %s",
-				   cfg_describe(c, kv->val));
-	}
-	if (!err && (kv = cfg_map_get(&m, "bfd_multiplier")))
-		err = cfg_get_u32(c, kv->val, "bgp.bfd_multiplier", 1, 255,
-			      &bgp->bfd_multiplier);
-	if (!err && (kv = cfg_map_get(&m, "med"))) {
-		err = cfg_get_u32(c, kv->val, "bgp.med", 0, UINT32_MAX,
-				  &bgp->med);
-		bgp->has_med = !err;
-	}
-	if (!err && (kv = cfg_map_get(&m, "communities")))
-		err = parse_communities(c, kv->val, bgp);
-	if (!err && (kv = cfg_map_get(&m, "vips")))
-		err = parse_bgp_vips(c, kv->val, cfg, bgp);
-	if (!err) {
-		kv = cfg_map_get(&m, "neighbors");
-		err = kv ? parse_neighbors(c, kv->val, bgp)
-			 : fail(c, n, "bgp.neighbors", "required: the routers "
-				"to announce to");
-	}
-	/* The run directory holds BIRD's control socket: a socket path
-	 * must fit sun_path with "/bird.ctl" after it. */
-	if (!err && (kv = cfg_map_get(&m, "run_dir")))
-		err = cfg_get_path(c, kv->val, "bgp.run_dir",
-			       sizeof(((struct sockaddr_un *)0)->sun_path) - 10,
-			       &bgp->run_dir);
-	if (!err && (kv = cfg_map_get(&m, "bird")))
-		err = cfg_get_path(c, kv->val, "bgp.bird", PATH_MAX,
-				   &bgp->bird);
-	if (!err)
-		err = cfg_set_default(c, &bgp->run_dir,
-				      XLB_CFG_DEFAULT_BGP_RUN_DIR);
-	if (!err)
-		err = cfg_set_default(c, &bgp->bird, XLB_CFG_DEFAULT_BIRD);
-out:
-	cfg_map_free(&m);
-	return err;
-}
-
 static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 {
 	struct map m = {};
@@ -500,8 +241,8 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 	}
 	if (!err && (kv = cfg_map_get(&m, "vips")))
 		err = cfg_parse_vips(c, kv->val, "vips", cfg);
-	if (!err && (kv = cfg_map_get(&m, "bgp")) && !cfg_is_null(kv->val))
-		err = parse_bgp(c, kv->val, cfg);
+	if (!err && (kv = cfg_map_get(&m, "bgp")))
+		err = cfg_parse_bgp(c, kv->val, "bgp", cfg);
 	if (err)
 		goto out;
 	err = cfg_set_default(c, &cfg->xdp_mode, "auto");
@@ -667,15 +408,7 @@ void config_free(struct xlb_cfg *cfg)
 		free(cfg->interfaces[i]);
 	free(cfg->interfaces);
 	cfg_vips_free(cfg);
-	for (size_t i = 0; i < cfg->bgp.n_neighbors; i++)
-		free(cfg->bgp.neighbors[i].password);
-	free(cfg->bgp.neighbors);
-	for (size_t i = 0; i < cfg->bgp.n_vips; i++)
-		free(cfg->bgp.vips[i]);
-	free(cfg->bgp.vips);
-	free(cfg->bgp.communities);
-	free(cfg->bgp.bird);
-	free(cfg->bgp.run_dir);
+	cfg_bgp_free(&cfg->bgp);
 	free(cfg->source);
 	free(cfg->xdp_mode);
 	free(cfg->control_socket);
@@ -686,18 +419,6 @@ void config_free(struct xlb_cfg *cfg)
 }
 
 /* ---- helpers for the agent ---- */
-
-bool config_bgp_announces(const struct xlb_cfg *cfg, const char *vip_name)
-{
-	if (!cfg->bgp.enabled)
-		return false;
-	if (!cfg->bgp.n_vips)
-		return true;
-	for (size_t i = 0; i < cfg->bgp.n_vips; i++)
-		if (!strcmp(cfg->bgp.vips[i], vip_name))
-			return true;
-	return false;
-}
 
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)
 {

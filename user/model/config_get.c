@@ -414,6 +414,16 @@ int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
 	return err;
 }
 
+int cfg_get_has_addr(struct ctx *c, yaml_node_t *n, const char *field,
+		     __u8 want, union xlb_addr *addr, bool *has)
+{
+	__u8 family;
+	int err = cfg_get_addr(c, n, field, want, addr, &family);
+
+	*has = !err;
+	return err;
+}
+
 /* ---- key tables ---- */
 
 /* A KEY_ENUM is written as an unsigned int: what GCC and Clang make of an

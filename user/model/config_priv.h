@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Inside the config parser, for its files only (others use config.h):
- *   config.c       the file, the document, the top-level keys, bgp:,
- *                  config_free
+ *   config.c       the file, the document, the top-level keys, config_free
  *   config_yaml.c  the YAML walk: errors, mappings and merge keys, lists
  *   config_get.c   typed values, and the key tables sections are read with
  *   config_vip.c   vips: and their backends
  *   config_hc.c    health_check: of a VIP or a backend
+ *   config_bgp.c   bgp:
  * A section has a list of the keys it knows, whose order "did you mean"
  * follows, and a table of how to read them, in the order they are read
  * (which decides the error a file with several gets). */
@@ -177,6 +177,9 @@ int cfg_get_duration(struct ctx *c, yaml_node_t *n, const char *field,
  * (0: either). */
 int cfg_get_addr(struct ctx *c, yaml_node_t *n, const char *field, __u8 want,
 		 union xlb_addr *addr, __u8 *family);
+/* The same for an optional key of one family: *has tells it was given. */
+int cfg_get_has_addr(struct ctx *c, yaml_node_t *n, const char *field,
+		     __u8 want, union xlb_addr *addr, bool *has);
 /* A zone name into *out (owned). */
 int cfg_get_zone(struct ctx *c, yaml_node_t *n, const char *field,
 		 char **out);
@@ -262,5 +265,10 @@ int cfg_parse_hc(struct ctx *c, yaml_node_t *n, const char *base,
 int cfg_parse_vips(struct ctx *c, yaml_node_t *n, const char *field,
 		   void *obj);
 void cfg_vips_free(struct xlb_cfg *cfg);
+
+/* config_bgp.c: bgp: (obj is the struct xlb_cfg). */
+int cfg_parse_bgp(struct ctx *c, yaml_node_t *n, const char *field,
+		  void *obj);
+void cfg_bgp_free(struct xlb_cfg_bgp *bgp);
 
 #endif /* XLB_CONFIG_PRIV_H */
