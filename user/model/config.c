@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The config file: YAML loaded with libyaml's document API (so every node
- * knows its line), checked against the schema and turned into struct
- * xlb_cfg; the YAML walk is in config_yaml.c, typed values in
- * config_get.c, vips: in config_vip.c, health_check: in config_hc.c,
- * bgp: in config_bgp.c. Every error is one line: "FILE:LINE: FIELD:
- * message". Pure. */
+/* The config file: read, loaded as one YAML document with libyaml's
+ * document API (so every node knows its line), and its top-level keys;
+ * the sections are in config_vip.c, config_hc.c and config_bgp.c. Every
+ * error is one line: "FILE:LINE: FIELD: message". Pure. */
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +19,14 @@
 #include "model/config_priv.h"
 
 #define MIN_FLOW_TABLE_SIZE 1024
+#define TOP(f) offsetof(struct xlb_cfg, f)
 
 static const char *const xdp_mode_names[] = { "auto", "native", "generic" };
 static const char *const log_level_names[] = { "warn", "info", "debug",
 					       "warning" };
 
+/* The top-level keys (unknown ones are matched against them, in this
+ * order, for "did you mean"). */
 static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
 	"flow_table_size", "hash_seed", "log_level", "gateway_mac",
@@ -46,52 +48,52 @@ static bool ifname_ok(const char *s)
 	return true;
 }
 
-static int parse_interfaces(struct ctx *c, yaml_node_t *n,
-			    struct xlb_cfg *cfg)
+static int interface_item(struct ctx *c, yaml_node_t *n, const char *field,
+			  size_t i, void *obj)
 {
-	char f[FIELD_LEN];
-	yaml_node_item_t *items = NULL;
-	size_t count = 0;
-	int err = cfg_get_list(c, n, "interfaces", &items, &count);
+	char **ifs = ((struct xlb_cfg *)obj)->interfaces;
+	int err = cfg_get_string(c, n, field, &ifs[i]);
 
 	if (err)
 		return err;
-	if (!count)
-		return fail(c, n, "interfaces", "must name at least one "
-			    "device, e.g. [eth0]");
-	cfg->interfaces = calloc(count, sizeof(*cfg->interfaces));
-	if (!cfg->interfaces)
-		return fail_nomem(c);
-	cfg->n_interfaces = count;
-	for (size_t i = 0; i < count; i++) {
-		yaml_node_t *in = node_of(c, items[i]);
-
-		cfg_field(f, "interfaces[%zu]", i);
-		err = cfg_get_string(c, in, f, &cfg->interfaces[i]);
-		if (err)
-			return err;
-		if (!ifname_ok(cfg->interfaces[i]))
-			return fail(c, in, f, "not a device name: %s",
-				    cfg_describe(c, in));
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(cfg->interfaces[j], cfg->interfaces[i]))
-				return fail(c, in, f, "'%s' is already "
-					    "interfaces[%zu]",
-					    cfg->interfaces[i], j);
-	}
+	if (!ifname_ok(ifs[i]))
+		return fail(c, n, field, "not a device name: %s",
+			    cfg_describe(c, n));
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(ifs[j], ifs[i]))
+			return fail(c, n, field, "'%s' is already "
+				    "interfaces[%zu]", ifs[i], j);
 	return 0;
 }
 
-/* "127.0.0.1:9469", "[::1]:9469", ":9469" (every address). */
-static int parse_listen(struct ctx *c, yaml_node_t *n, const char *field,
-			struct xlb_cfg *cfg)
+static const struct cfg_list interfaces_list = {
+	sizeof(char *), "must name at least one device, e.g. [eth0]", NULL,
+	interface_item,
+};
+
+static int parse_interfaces(struct ctx *c, yaml_node_t *n, const char *field,
+			    void *obj)
 {
+	struct xlb_cfg *cfg = obj;
+
+	return cfg_get_array(c, n, field, &interfaces_list, &cfg->interfaces,
+			     &cfg->n_interfaces, cfg);
+}
+
+/* metrics_listen: "127.0.0.1:9469", "[::1]:9469", ":9469" (every
+ * address), or "" for no metrics. */
+static int parse_listen(struct ctx *c, yaml_node_t *n, const char *field,
+			void *obj)
+{
+	struct xlb_cfg *cfg = obj;
 	char host[64];
 	const char *s = sval(n), *colon;
 	bool bracket = s[0] == '[', neg;
 	unsigned long long port;
 	size_t hlen;
 
+	if (!*s)
+		return 0;
 	if (bracket) {
 		const char *end = strchr(s, ']');
 
@@ -146,121 +148,125 @@ static int parse_mac(struct ctx *c, yaml_node_t *n, const char *field,
 	return 0;
 }
 
-static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
+static int top_xdp_mode(struct ctx *c, yaml_node_t *n, const char *field,
+			void *obj)
 {
-	struct map m = {};
-	unsigned long long u = 0;
+	struct xlb_cfg *cfg = obj;
 	unsigned int e = 0;
-	struct kv *kv;
-	int err;
-
-	if (root->type != YAML_MAPPING_NODE) {
-		err = fail(c, root, "", "the config must be a mapping of keys "
-			   "(interfaces:, vips:, ...), got %s",
-			   cfg_describe(c, root));
-		goto out;
-	}
-	err = cfg_map_collect(c, root, "", &m);
-	if (!err)
-		err = cfg_check_keys(c, &m, "", top_keys);
-	if (err)
-		goto out;
-	cfg->flow_table_size = XLB_DEFAULT_FLOW_ENTRIES;
-
-	kv = cfg_map_get(&m, "interfaces");
-	err = kv ? parse_interfaces(c, kv->val, cfg)
-		 : fail(c, root, "interfaces", "required: the devices to "
-			"attach to, e.g. [eth0]");
-	if (!err && (kv = cfg_map_get(&m, "xdp_mode"))) {
-		err = cfg_get_enum(c, kv->val, "xdp_mode", xdp_mode_names,
+	int err = cfg_get_enum(c, n, field, xdp_mode_names,
 			       ARRAY_SIZE(xdp_mode_names), &e);
-		if (!err)
-			err = cfg_set_default(c, &cfg->xdp_mode,
-					      xdp_mode_names[e]);
-	}
-	if (!err && (kv = cfg_map_get(&m, "control_socket"))) {
-		err = cfg_get_string(c, kv->val, "control_socket",
-				 &cfg->control_socket);
-		if (!err && (cfg->control_socket[0] != '/' ||
-			     strlen(cfg->control_socket) >=
-				     sizeof(((struct sockaddr_un *)0)->sun_path)))
-			err = fail(c, kv->val, "control_socket",
-				   "must be an absolute path shorter than "
-				   "%zu bytes, got %s",
-				   sizeof(((struct sockaddr_un *)0)->sun_path),
-				   cfg_describe(c, kv->val));
-	}
-	if (!err && (kv = cfg_map_get(&m, "metrics_listen"))) {
-		err = cfg_get_string(c, kv->val, "metrics_listen",
-				 &cfg->metrics_listen);
-		if (!err && cfg->metrics_listen[0])	/* "" = no metrics */
-			err = parse_listen(c, kv->val, "metrics_listen", cfg);
-	}
-	if (!err && (kv = cfg_map_get(&m, "flow_table_size")))
-		err = cfg_get_u32(c, kv->val, "flow_table_size",
-			      MIN_FLOW_TABLE_SIZE, UINT32_MAX,
-			      &cfg->flow_table_size);
-	if (!err && (kv = cfg_map_get(&m, "hash_seed"))) {
-		err = cfg_get_uint(c, kv->val, "hash_seed", 0, UINT32_MAX, &u);
-		cfg->hash_seed = (__u32)u;
-	}
-	if (!err && (kv = cfg_map_get(&m, "log_level"))) {
-		err = cfg_get_enum(c, kv->val, "log_level", log_level_names,
+
+	return err ? err : cfg_set_default(c, &cfg->xdp_mode,
+					   xdp_mode_names[e]);
+}
+
+static int top_log_level(struct ctx *c, yaml_node_t *n, const char *field,
+			 void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+	unsigned int e = 0;
+	int err = cfg_get_enum(c, n, field, log_level_names,
 			       ARRAY_SIZE(log_level_names), &e);
-		if (e == 3)
-			e = 0;	/* "warning" is "warn" */
-		if (!err)
-			err = cfg_set_default(c, &cfg->log_level,
-					  log_level_names[e]);
-	}
-	if (!err && (kv = cfg_map_get(&m, "gateway_mac"))) {
-		err = cfg_want_scalar(c, kv->val, "gateway_mac",
-				      "a MAC address");
-		if (!err)
-			err = parse_mac(c, kv->val, "gateway_mac",
-					cfg->gateway_mac);
-		cfg->has_gateway_mac = !err;
-	}
-	if (!err && (kv = cfg_map_get(&m, "encap_source4"))) {
-		__u8 fam;
 
-		err = cfg_get_addr(c, kv->val, "encap_source4", XLB_FAMILY_V4,
-			       &cfg->encap_source4, &fam);
-		cfg->has_encap_source4 = !err;
-	}
-	if (!err && (kv = cfg_map_get(&m, "encap_source6"))) {
-		__u8 fam;
+	if (e == 3)
+		e = 0;	/* "warning" is "warn" */
+	return err ? err : cfg_set_default(c, &cfg->log_level,
+					   log_level_names[e]);
+}
 
-		err = cfg_get_addr(c, kv->val, "encap_source6", XLB_FAMILY_V6,
-			       &cfg->encap_source6, &fam);
-		cfg->has_encap_source6 = !err;
-	}
-	if (!err && (kv = cfg_map_get(&m, "zone"))) {
-		err = cfg_get_zone(c, kv->val, "zone", &cfg->zone);
-		c->zone = cfg->zone;
-	}
-	if (!err && (kv = cfg_map_get(&m, "vips")))
-		err = cfg_parse_vips(c, kv->val, "vips", cfg);
-	if (!err && (kv = cfg_map_get(&m, "bgp")))
-		err = cfg_parse_bgp(c, kv->val, "bgp", cfg);
-	if (err)
-		goto out;
-	err = cfg_set_default(c, &cfg->xdp_mode, "auto");
+static int top_gateway_mac(struct ctx *c, yaml_node_t *n, const char *field,
+			   void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+	int err = cfg_want_scalar(c, n, field, "a MAC address");
+
+	if (!err)
+		err = parse_mac(c, n, field, cfg->gateway_mac);
+	cfg->has_gateway_mac = !err;
+	return err;
+}
+
+static int top_encap_source4(struct ctx *c, yaml_node_t *n, const char *field,
+			     void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+
+	return cfg_get_has_addr(c, n, field, XLB_FAMILY_V4,
+				&cfg->encap_source4, &cfg->has_encap_source4);
+}
+
+static int top_encap_source6(struct ctx *c, yaml_node_t *n, const char *field,
+			     void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+
+	return cfg_get_has_addr(c, n, field, XLB_FAMILY_V6,
+				&cfg->encap_source6, &cfg->has_encap_source6);
+}
+
+/* The balancer's zone, which vips: (read after it) may prefer. */
+static int top_zone(struct ctx *c, yaml_node_t *n, const char *field,
+		    void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+	int err = cfg_get_zone(c, n, field, &cfg->zone);
+
+	c->zone = cfg->zone;
+	return err;
+}
+
+/* Read in this order: zone before vips. */
+static const struct cfg_key top_table[] = {
+	FN_KEY("interfaces", parse_interfaces,
+	       .required = "required: the devices to attach to, e.g. [eth0]"),
+	FN_KEY("xdp_mode", top_xdp_mode),
+	KEY("control_socket", KEY_PATH, TOP(control_socket),
+	    .max = SUN_PATH_LEN),
+	KEY("metrics_listen", KEY_STR, TOP(metrics_listen), .fn = parse_listen),
+	KEY("flow_table_size", KEY_U32, TOP(flow_table_size),
+	    .min = MIN_FLOW_TABLE_SIZE, .max = UINT32_MAX),
+	KEY("hash_seed", KEY_U32, TOP(hash_seed), .max = UINT32_MAX),
+	FN_KEY("log_level", top_log_level),
+	FN_KEY("gateway_mac", top_gateway_mac),
+	FN_KEY("encap_source4", top_encap_source4),
+	FN_KEY("encap_source6", top_encap_source6),
+	FN_KEY("zone", top_zone),
+	FN_KEY("vips", cfg_parse_vips),
+	FN_KEY("bgp", cfg_parse_bgp),
+};
+
+/* The defaults of the keys the file left out. */
+static int top_defaults(struct ctx *c, struct xlb_cfg *cfg)
+{
+	int err = cfg_set_default(c, &cfg->xdp_mode, "auto");
+
 	if (!err)
 		err = cfg_set_default(c, &cfg->control_socket,
-				  XLB_CFG_DEFAULT_CONTROL_SOCKET);
+				      XLB_CFG_DEFAULT_CONTROL_SOCKET);
 	if (!err)
 		err = cfg_set_default(c, &cfg->log_level, "info");
 	if (!err && !cfg->metrics_listen) {
 		err = cfg_set_default(c, &cfg->metrics_listen,
-				  XLB_CFG_DEFAULT_METRICS_LISTEN);
+				      XLB_CFG_DEFAULT_METRICS_LISTEN);
 		cfg->metrics_family = XLB_FAMILY_V4;
 		cfg->metrics_addr.v4 = htonl(INADDR_LOOPBACK);
 		cfg->metrics_port = 9469;
 	}
-out:
-	cfg_map_free(&m);
 	return err;
+}
+
+static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
+{
+	int err;
+
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(c, root, "", "the config must be a mapping of keys "
+			    "(interfaces:, vips:, ...), got %s",
+			    cfg_describe(c, root));
+	cfg->flow_table_size = XLB_DEFAULT_FLOW_ENTRIES;
+	err = cfg_get_section(c, root, "", top_keys, top_table,
+			      ARRAY_SIZE(top_table), cfg);
+	return err ? err : top_defaults(c, cfg);
 }
 
 /* ---- entry points ---- */
@@ -291,12 +297,30 @@ static int yaml_fail(struct ctx *c, const yaml_parser_t *p, const char *buf,
 	return -EINVAL;
 }
 
+/* One document only: a second one is most likely a paste error. */
+static int check_one_document(struct ctx *c, yaml_parser_t *p,
+			      const char *buf, size_t len)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(p, &extra))
+		return yaml_fail(c, p, buf, len);
+	root = yaml_document_get_root_node(&extra);
+	if (root)
+		ret = fail(c, root, "", "a second YAML document; the config is "
+			   "one");
+	yaml_document_delete(&extra);
+	return ret;
+}
+
 static int parse_buf(const char *buf, size_t len, const char *name,
 		     struct xlb_cfg **out, char *err, size_t errlen)
 {
 	struct ctx c = { .name = name, .err = err, .errlen = errlen };
-	yaml_document_t doc, extra;
 	struct xlb_cfg *cfg = NULL;
+	yaml_document_t doc;
 	yaml_parser_t parser;
 	yaml_node_t *root;
 	int ret;
@@ -316,19 +340,9 @@ static int parse_buf(const char *buf, size_t len, const char *name,
 			   "least interfaces:");
 		goto out;
 	}
-	/* One document only: a second one is most likely a paste error. */
-	if (!yaml_parser_load(&parser, &extra)) {
-		ret = yaml_fail(&c, &parser, buf, len);
+	ret = check_one_document(&c, &parser, buf, len);
+	if (ret)
 		goto out;
-	}
-	if (yaml_document_get_root_node(&extra)) {
-		ret = fail(&c, yaml_document_get_root_node(&extra), "",
-			   "a second YAML document; the config is one");
-		yaml_document_delete(&extra);
-		goto out;
-	}
-	yaml_document_delete(&extra);
-
 	cfg = calloc(1, sizeof(*cfg));
 	if (!cfg || !(cfg->source = strdup(name))) {
 		ret = fail_nomem(&c);
@@ -417,8 +431,6 @@ void config_free(struct xlb_cfg *cfg)
 	free(cfg->zone);
 	free(cfg);
 }
-
-/* ---- helpers for the agent ---- */
 
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)
 {
