@@ -100,28 +100,6 @@ int cfg_get_uint(struct ctx *c, yaml_node_t *n, const char *field,
 	return 0;
 }
 
-int cfg_get_u32(struct ctx *c, yaml_node_t *n, const char *field,
-		__u32 min, __u32 max, __u32 *out)
-{
-	unsigned long long v;
-	int err = cfg_get_uint(c, n, field, min, max, &v);
-
-	if (!err)
-		*out = (__u32)v;
-	return err;
-}
-
-int cfg_get_u16(struct ctx *c, yaml_node_t *n, const char *field,
-		__u16 min, __u16 max, __u16 *out)
-{
-	unsigned long long v;
-	int err = cfg_get_uint(c, n, field, min, max, &v);
-
-	if (!err)
-		*out = (__u16)v;
-	return err;
-}
-
 int cfg_bool_of(const yaml_node_t *n, bool *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes",
@@ -140,8 +118,8 @@ int cfg_bool_of(const yaml_node_t *n, bool *out)
 	return -EINVAL;
 }
 
-int cfg_get_bool(struct ctx *c, yaml_node_t *n, const char *field,
-		 bool *out)
+static int get_bool(struct ctx *c, yaml_node_t *n, const char *field,
+		    bool *out)
 {
 	int err = cfg_want_scalar(c, n, field, "true or false");
 
@@ -187,8 +165,9 @@ static int parse_decimal(const char *s, double *v)
 	return *p ? -EINVAL : 0;
 }
 
-int cfg_get_fraction(struct ctx *c, yaml_node_t *n, const char *field,
-		     bool zero_ok, double *out)
+/* A share: "10%" or 0.1, within 0..1 (above 0 unless zero_ok). */
+static int get_fraction(struct ctx *c, yaml_node_t *n, const char *field,
+			bool zero_ok, double *out)
 {
 	double v;
 	int err = cfg_want_scalar(c, n, field, "a percentage (like 10%)");
@@ -403,8 +382,9 @@ int cfg_set_default(struct ctx *c, char **s, const char *v)
 	return *s ? 0 : fail_nomem(c);
 }
 
-int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
-		 size_t max, char **out)
+/* An absolute path shorter than max bytes into *out (owned). */
+static int get_path(struct ctx *c, yaml_node_t *n, const char *field,
+		    size_t max, char **out)
 {
 	int err = cfg_get_string(c, n, field, out);
 
@@ -413,6 +393,7 @@ int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
 			   "than %zu bytes, got %s", max, cfg_describe(c, n));
 	return err;
 }
+
 
 int cfg_get_has_addr(struct ctx *c, yaml_node_t *n, const char *field,
 		     __u8 want, union xlb_addr *addr, bool *has)
@@ -448,13 +429,13 @@ int cfg_get_key(struct ctx *c, yaml_node_t *n, const char *field,
 		err = cfg_get_string(c, n, field, p);
 		break;
 	case KEY_PATH:
-		err = cfg_get_path(c, n, field, (size_t)k->max, p);
+		err = get_path(c, n, field, (size_t)k->max, p);
 		break;
 	case KEY_ZONE:
 		err = cfg_get_zone(c, n, field, p);
 		break;
 	case KEY_BOOL:
-		err = cfg_get_bool(c, n, field, p);
+		err = get_bool(c, n, field, p);
 		break;
 	case KEY_U16:
 		err = cfg_get_uint(c, n, field, k->min, k->max, &u);
@@ -470,7 +451,7 @@ int cfg_get_key(struct ctx *c, yaml_node_t *n, const char *field,
 		err = cfg_get_duration(c, n, field, p);
 		break;
 	case KEY_SHARE:
-		err = cfg_get_fraction(c, n, field, !k->min, p);
+		err = get_fraction(c, n, field, !k->min, p);
 		break;
 	case KEY_ENUM:
 		err = cfg_get_enum(c, n, field, k->names, k->n_names, p);

@@ -150,20 +150,10 @@ int cfg_want_scalar(struct ctx *c, yaml_node_t *n, const char *field,
 /* A string without NUL bytes; *out (owned) is replaced. */
 int cfg_get_string(struct ctx *c, yaml_node_t *n, const char *field,
 		   char **out);
-/* An integer within min..max. */
+/* An integer within min..max (KEY_U16 and KEY_U32 narrow it). */
 int cfg_get_uint(struct ctx *c, yaml_node_t *n, const char *field,
 		 unsigned long long min, unsigned long long max,
 		 unsigned long long *out);
-int cfg_get_u16(struct ctx *c, yaml_node_t *n, const char *field, __u16 min,
-		__u16 max, __u16 *out);
-int cfg_get_u32(struct ctx *c, yaml_node_t *n, const char *field, __u32 min,
-		__u32 max, __u32 *out);
-/* true or false (yes, on, ...). */
-int cfg_get_bool(struct ctx *c, yaml_node_t *n, const char *field,
-		 bool *out);
-/* A share: "10%" or 0.1, within 0..1 (above 0 unless zero_ok). */
-int cfg_get_fraction(struct ctx *c, yaml_node_t *n, const char *field,
-		     bool zero_ok, double *out);
 /* A number (a multiple: "2", "1.5", "150%"), within min..max. */
 int cfg_get_decimal(struct ctx *c, yaml_node_t *n, const char *field,
 		    double min, double max, double *out);
@@ -183,9 +173,6 @@ int cfg_get_has_addr(struct ctx *c, yaml_node_t *n, const char *field,
 /* A zone name into *out (owned). */
 int cfg_get_zone(struct ctx *c, yaml_node_t *n, const char *field,
 		 char **out);
-/* An absolute path shorter than max bytes into *out (owned). */
-int cfg_get_path(struct ctx *c, yaml_node_t *n, const char *field,
-		 size_t max, char **out);
 
 /* A YAML integer: decimal or 0x hex, '_' between digits; -EINVAL or
  * -ERANGE, silently. */
