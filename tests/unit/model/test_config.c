@@ -1071,6 +1071,100 @@ static void test_merge_bomb(void **state)
 	free(yaml);
 }
 
+/* ---- limits and whole lines ---- */
+
+/* n VIPs of per backends each, in flow style, after HEAD. */
+static char *many(size_t n, size_t per)
+{
+	size_t cap = 128 + n * (96 + per * 40), len = 0;
+	char *yaml = malloc(cap);
+
+	assert_non_null(yaml);
+	len += (size_t)snprintf(yaml + len, cap - len, HEAD);
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(yaml + len, cap - len,
+					"  - { address: 203.0.%zu.%zu, port: 80, "
+					"protocol: tcp, backends: [", i / 250,
+					i % 250 + 1);
+		for (size_t j = 0; j < per; j++)
+			len += (size_t)snprintf(yaml + len, cap - len,
+						"%s{ address: 10.%zu.%zu.%zu }",
+						j ? ", " : "", i, j / 250,
+						j % 250 + 1);
+		len += (size_t)snprintf(yaml + len, cap - len, "] }\n");
+	}
+	assert_true(len < cap);
+	return yaml;
+}
+
+/* The error of yaml, whole. */
+static void assert_error(const char *yaml, const char *want)
+{
+	struct xlb_cfg *cfg = NULL;
+	char err[512] = "";
+
+	assert_int_equal(config_parse_string(yaml, "t.yaml", &cfg, err,
+					     sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(cfg);
+}
+
+/* What the data path holds, and the messages whose parts are computed
+ * (the check types a key applies to), line for line. */
+static void test_limits_and_lines(void **state)
+{
+	struct xlb_cfg *cfg;
+	char *yaml;
+
+	(void)state;
+	yaml = many(XLB_MAX_VIPS, 0);
+	cfg = parse_ok(yaml);
+	assert_int_equal(cfg->n_vips, XLB_MAX_VIPS);
+	config_free(cfg);
+	free(yaml);
+	yaml = many(XLB_MAX_VIPS + 1, 0);
+	assert_error(yaml, "t.yaml:3: vips: too many VIPs: 1025, the data "
+		     "path holds 1024");
+	free(yaml);
+
+	/* backends count across VIPs */
+	yaml = many(2, (XLB_MAX_BACKENDS - 1) / 2);
+	cfg = parse_ok(yaml);
+	assert_int_equal(cfg->vips[0].n_backends + cfg->vips[1].n_backends,
+			 XLB_MAX_BACKENDS - 2);
+	config_free(cfg);
+	free(yaml);
+	yaml = many(2, XLB_MAX_BACKENDS / 2);
+	assert_error(yaml, "t.yaml:4: vips[1].backends: too many backends: "
+		     "the data path holds 8191 in all");
+	free(yaml);
+
+	assert_error(WEB "      []\n    health_check: { type: none, "
+		     "interval: 1s }\n",
+		     "t.yaml:9: vips[0].health_check.interval: does not apply "
+		     "to type none (only to tcp, http, https, grpc)");
+	assert_error(WEB "      []\n    health_check: { host: h }\n",
+		     "t.yaml:9: vips[0].health_check.host: does not apply to "
+		     "type tcp (only to http, https, grpc)");
+	assert_error(WEB "      []\n    health_check: { type: http, "
+		     "tls_verify: no }\n",
+		     "t.yaml:9: vips[0].health_check.tls_verify: does not "
+		     "apply to type http (only to https, grpc)");
+	assert_error(WEB "      []\n    health_check: { type: https, "
+		     "tls: true }\n",
+		     "t.yaml:9: vips[0].health_check.tls: does not apply to "
+		     "type https (only to grpc)");
+	/* the first of two errors in one mapping, in the order keys are
+	 * read: address, port, protocol, then name */
+	assert_error(HEAD "  - { name: a b, port: 80, protocol: tcp }\n",
+		     "t.yaml:3: vips[0].address: required");
+	/* "did you mean" prefers the key listed first */
+	assert_error(WEB "      []\n    nart: 1\n",
+		     "t.yaml:9: vips[0].nart: unknown key (did you mean "
+		     "'name'?)");
+}
+
 /* ---- bgp ---- */
 
 static void test_bgp(void **state)
@@ -1174,6 +1268,7 @@ int main(void)
 		cmocka_unit_test(test_zones_and_least_connections),
 		cmocka_unit_test(test_merge_keys),
 		cmocka_unit_test(test_merge_bomb),
+		cmocka_unit_test(test_limits_and_lines),
 		cmocka_unit_test(test_bgp),
 	};
 
