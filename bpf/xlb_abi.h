@@ -234,13 +234,99 @@ struct xlb_hint {
 };
 _Static_assert(sizeof(struct xlb_hint) == 8, "xlb_hint size");
 
-/* Decap program counters (per-CPU array index). */
+/* GUE (draft-ietf-intarea-gue, variant 0) with the candidates that may own
+ * a connection (docs/connection-integrity.md, section 3):
+ *
+ *	outer IPv4/IPv6	src: the sender, dst: candidate[next]
+ *	UDP		sport XLB_GUE_SPORT_BASE | (flow hash & XLB_GUE_SPORT_MASK),
+ *			dport the GUE port (XLB_GUE_PORT by default), checksum 0
+ *	xlb_gue_hdr	hlen = 32-bit words of private data that follow
+ *	private data	only with 2+ candidates (hlen 0 otherwise):
+ *			xlb_gue_cands, then count addresses of its family
+ *	inner IP packet, unchanged
+ */
+#define XLB_GUE_PORT 6080		/* default UDP destination port */
+#define XLB_GUE_SPORT_BASE 0xc000	/* UDP source port: this base ... */
+#define XLB_GUE_SPORT_MASK 0x3fff	/* ... or the flow hash's low bits */
+#define XLB_GUE_MAGIC 0x78		/* 'x': first byte of the private data */
+#define XLB_GUE_MIN_CANDS 2		/* a list has 2 .. 4 candidates */
+#define XLB_GUE_MAX_CANDS 4
+#define XLB_UDP_HLEN 8
+/* GUE's hlen (words of private data) for count candidates of family. */
+#define XLB_GUE_HLEN(count, family) \
+	(1 + (count) * ((family) == XLB_FAMILY_V4 ? 1 : 4))
+/* Outer headers of GUE without private data: IP + UDP + GUE base. */
+#define XLB_GUE4_OVERHEAD (20 + XLB_UDP_HLEN + 4)
+#define XLB_GUE6_OVERHEAD (40 + XLB_UDP_HLEN + 4)
+
+/* GUE base header, after the outer UDP header (network order). */
+struct xlb_gue_hdr {
+	__u8 ver_c_hlen;	/* ver (top 2 bits) 0, C (next bit) 0 = data,
+				 * hlen (low 5 bits): 32-bit words of private
+				 * data after this header */
+	__u8 proto;		/* inner packet: IPPROTO_IPIP or IPPROTO_IPV6 */
+	__be16 flags;		/* 0: no optional fields */
+};
+_Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr size");
+
+/* GUE private data with 2+ candidates: this head, then count addresses of
+ * family (4 or 16 bytes each, network order); hlen is
+ * XLB_GUE_HLEN(count, family). The list only moves forward: a backend that
+ * passes the packet on writes next + 1 and sends it to candidate[next + 1]. */
+struct xlb_gue_cands {
+	__u8 magic;		/* XLB_GUE_MAGIC */
+	__u8 next;		/* index of the candidate this copy is
+				 * addressed to, 0 .. count - 1 */
+	__u8 count;		/* XLB_GUE_MIN_CANDS .. XLB_GUE_MAX_CANDS */
+	__u8 family;		/* XLB_FAMILY_*, the outer header's */
+};
+_Static_assert(sizeof(struct xlb_gue_cands) == 4, "xlb_gue_cands size");
+
+/* Decap program counters (per-CPU array index). Append only; names in
+ * xlb_decap_reason_name. A packet second chance sends on counts twice:
+ * why (XLB_DECAP_FWD_*) and how it left (XLB_DECAP_TX ...). */
 enum xlb_decap_reason {
-	XLB_DECAP_DONE,		/* outer header stripped, inner passed on */
-	XLB_DECAP_PASS,		/* not encapsulated to a local address */
-	XLB_DECAP_MALFORMED,	/* encapsulated but truncated: dropped */
+	XLB_DECAP_DONE,		/* IPIP/IP6IP6: outer header stripped, inner
+				 * passed on */
+	XLB_DECAP_PASS,		/* not a tunnel to a local address */
+	XLB_DECAP_MALFORMED,	/* a tunnel to us, truncated or not GUE as
+				 * we send it: dropped */
+	XLB_DECAP_GUE_ONE,	/* GUE, one candidate: stripped, passed */
+	XLB_DECAP_LOCAL_NOT_TCP, /* GUE list, inner UDP, ICMP or a later
+				  * fragment: no socket to look up, passed */
+	XLB_DECAP_LOCAL_SYN,	/* GUE list, a bare SYN: accepted here */
+	XLB_DECAP_LOCAL_LAST,	/* GUE list, this host is the last candidate:
+				 * passed without a lookup (hop limit) */
+	XLB_DECAP_LOCAL_SOCKET,	/* an established (or closing) socket */
+	XLB_DECAP_LOCAL_TIME_WAIT, /* a time-wait socket */
+	XLB_DECAP_LOCAL_REQUEST, /* a request socket (SYN received) */
+	XLB_DECAP_LOCAL_COOKIE,	/* a listener only, and an ACK its SYN cookie
+				 * check accepts */
+	XLB_DECAP_FWD_NO_SOCKET, /* no socket: to the next candidate */
+	XLB_DECAP_FWD_LISTENER,	/* a listener only, not a cookie ACK: to the
+				 * next candidate */
+	XLB_DECAP_TX,		/* sent on: the FIB's next hop, same device */
+	XLB_DECAP_REDIRECT,	/* sent on: the FIB's next hop, another device
+				 * (in decap_tx_ports) */
+	XLB_DECAP_TX_FALLBACK,	/* sent on, no usable FIB answer: to the
+				 * configured gateway, else back to the MAC
+				 * the frame came from, same device */
+	XLB_DECAP_DROP_NO_ROUTE, /* the FIB says no route (blackhole,
+				  * unreachable, prohibit): dropped */
+	XLB_DECAP_BAD_LIST,	/* malformed candidate list (magic, family,
+				 * count, next, hlen): dropped */
 	XLB_DECAP_MAX,
 };
+
+/* decap_settings map value (one entry, index 0). */
+struct xlb_decap_config {
+	__be16 gue_port;	/* UDP port GUE arrives on, network order */
+	__u8 gw_mac[6];		/* second chance's next hop when the FIB has
+				 * no answer; 0 = the MAC the frame came
+				 * from */
+};
+_Static_assert(sizeof(struct xlb_decap_config) == 8,
+	       "xlb_decap_config size");
 
 /* decap_addrs map key: a local address tunnels may be sent to. */
 struct xlb_decap_key {

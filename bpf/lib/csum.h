@@ -11,6 +11,17 @@ static __always_inline __u16 csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
+/* A checksum after one 32-bit word it covers went from "from" to "to"
+ * (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')). */
+static __always_inline __u16 csum_replace4(__u16 check, __be32 from,
+					   __be32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (~from & 0xffff) + (~from >> 16) + (to & 0xffff) + (to >> 16);
+	return csum_fold(sum);
+}
+
 /* Checksum of a 20-byte IPv4 header whose check field is zero. */
 static __always_inline __u16 ipv4_hdr_csum(const struct iphdr *iph)
 {

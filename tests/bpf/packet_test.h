@@ -103,6 +103,9 @@ extern const __u32 *cur_table[NVIPS];
 extern int exp_vip, exp_be;
 /* Cleared when building an input or expectation found the test wrong. */
 extern bool model_ok;
+/* The device packets arrive on in BPF_PROG_TEST_RUN (0: the namespace's
+ * lo); a setup sets it, every case starts from 0. */
+extern int run_ingress;
 
 __u8 addr(const char *s, union xlb_addr *a);
 __be32 ip4(const char *s);
@@ -170,6 +173,19 @@ void build_tcp(struct pkt *p, const struct tflow *f, __u8 flags);
 /* The L2 header of in (tags kept) with other MAC addresses. */
 void push_l2_as(struct pkt *out, const struct pkt *in, const __u8 *dst,
 		const __u8 *src);
+/* GUE as a balancer sends it (push_gue). */
+struct gue_spec {
+	const char *src;	/* outer source */
+	const char *cands[XLB_GUE_MAX_CANDS]; /* with count 0: [0] only */
+	__u8 count;		/* 0: one candidate, no private data */
+	__u8 next;		/* the candidate it is sent to */
+	__u16 port;		/* 0: XLB_GUE_PORT */
+	__u16 sport;		/* 0: XLB_GUE_SPORT_BASE | 0x123 */
+	const __u8 *dmac, *smac; /* NULL: mac_backend, mac_gw */
+};
+/* Ethernet, outer IP to candidate[next], UDP (checksum 0), GUE and its
+ * private data; the inner packet comes next. */
+void push_gue(struct pkt *p, const struct gue_spec *g);
 /* Recomputes the IPv4 header checksum after a header was edited. */
 void fix_ip4_csum(struct pkt *p);
 /* IPv4 options: router alert, NOPs, EOL. */
@@ -270,6 +286,11 @@ struct test_case {
 #define DECAP(n, i, v, e, ...)                                                 \
 	{ .name = (n), .input = (i), .verdict = (v), .expect = (e),            \
 	  .decap = true, .counters = { __VA_ARGS__ } }
+/* ... with a setup and a check. */
+#define DECAP_SU(n, s, i, v, e, c, ...)                                        \
+	{ .name = (n), .setup = (s), .input = (i), .verdict = (v),             \
+	  .expect = (e), .check = (c), .decap = true,                          \
+	  .counters = { __VA_ARGS__ } }
 
 #define FWD_NEW { XLB_FLOW_MISS, 1 }, { XLB_FWD_TX, 1 }
 #define FWD_HIT { XLB_FLOW_HIT, 1 }, { XLB_FWD_TX, 1 }

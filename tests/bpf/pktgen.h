@@ -50,6 +50,7 @@ enum pkt_type {
 	PKT_L_UDP,
 	PKT_L_ICMP,
 	PKT_L_ICMP6,
+	PKT_L_GUE,
 	PKT_L_RAW,
 };
 
@@ -59,6 +60,7 @@ struct pkt_layer {
 	size_t len;
 	bool auto_next;		/* fill the next-protocol field */
 	bool auto_len;		/* fill the length field */
+	bool no_csum;		/* UDP: checksum 0 */
 	__u16 tpid;		/* VLAN: the ethertype that announces it */
 	enum pkt_type as;	/* raw bytes: the header type they start with */
 };
@@ -279,6 +281,38 @@ static inline void pkt_udp(struct pkt *p, __u16 sport, __u16 dport)
 	pkt_put16(b + 2, dport);
 }
 
+/* UDP with checksum 0, as GUE goes. */
+static inline void pkt_udp_nocsum(struct pkt *p, __u16 sport, __u16 dport)
+{
+	pkt_udp(p, sport, dport);
+	p->l[p->n - 1].no_csum = true;
+}
+
+/* GUE (variant 0, data): hlen from the private data's length (a multiple
+ * of 4), proto from the next layer, flags 0. */
+static inline void pkt_gue(struct pkt *p, const void *priv, size_t len)
+{
+	__u8 *b = pkt_push(p, PKT_L_GUE, 4 + len);
+
+	b[0] = (__u8)(len / 4);
+	memcpy(b + 4, priv, len);
+}
+
+/* xlb's private data: magic, next, count, family, then count addresses
+ * of 4 (family 4) or 16 bytes. Returns its length. */
+static inline size_t pkt_gue_cands(__u8 *out, __u8 next, __u8 count,
+				   __u8 family, const void *addrs)
+{
+	size_t alen = family == 4 ? 4 : 16;
+
+	out[0] = 0x78;
+	out[1] = next;
+	out[2] = count;
+	out[3] = family;
+	memcpy(out + 4, addrs, count * alen);
+	return 4 + count * alen;
+}
+
 /* ICMP header; rest is the second 32-bit word (frag-needed: the MTU). */
 static inline void pkt_icmp(struct pkt *p, __u8 type, __u8 code, __u32 rest)
 {
@@ -473,6 +507,8 @@ static inline void pkt_finish(struct pkt *p)
 		case PKT_L_UDP:
 			pkt_put16(b + 4, (__u16)rest);
 			pkt_put16(b + 6, 0);
+			if (l->no_csum)
+				break;
 			sum = pkt_csum_fold(pkt_csum_add(
 				pkt_pseudo(p, i, PKT_PROTO_UDP), b, rest));
 			pkt_put16(b + 6, sum ? sum : 0xffff);
@@ -486,6 +522,10 @@ static inline void pkt_finish(struct pkt *p)
 			sum = pkt_csum_fold(pkt_csum_add(
 				pkt_pseudo(p, i, PKT_PROTO_ICMPV6), b, rest));
 			pkt_put16(b + 2, sum);
+			break;
+		case PKT_L_GUE:
+			if (l->auto_next)
+				b[1] = (__u8)pkt_next_value(next, false);
 			break;
 		case PKT_L_ARP:
 		case PKT_L_RAW:

@@ -50,6 +50,8 @@ const __u32 *cur_table[NVIPS];
 
 /* Set by expect_encap() for a packet that must be forwarded. */
 int exp_vip = -1, exp_be = -1;
+/* The device packets arrive on in BPF_PROG_TEST_RUN; 0: lo. */
+int run_ingress;
 /* Cleared when building an input or expectation found the test wrong. */
 bool model_ok;
 
@@ -146,7 +148,11 @@ bool reset_world(void)
 	struct xlb_config cfg;
 	bool ok = true;
 
+	struct xlb_decap_config dcfg = { .gue_port = htons(XLB_GUE_PORT) };
+
 	base_config(&cfg);
+	run_ingress = 0;
+	ok &= ASSERT_OK(decap_set_config(dc, &dcfg), "decap_set_config");
 	ok &= ASSERT_OK(dataplane_clear_flows(dp), "clear_flows");
 	ok &= ASSERT_OK(dataplane_set_config(dp, &cfg), "set_config");
 	for (int v = 0; v < NVIPS && ok; v++) {
@@ -308,6 +314,44 @@ void build(struct pkt *p, const struct tflow *f, const struct shape *s)
 	pkt_finish(p);
 }
 
+/* Ethernet, outer IP, UDP (checksum 0) and GUE with g's candidates, as a
+ * balancer sends them to candidate[next]; the caller pushes the inner
+ * packet and finishes. */
+void push_gue(struct pkt *p, const struct gue_spec *g)
+{
+	__u8 priv[4 + XLB_GUE_MAX_CANDS * 16];
+	__u8 addrs[XLB_GUE_MAX_CANDS * 16];
+	union xlb_addr src, dst, a;
+	size_t alen, plen = 0;
+	__u8 fam;
+
+	fam = addr(g->cands[g->count ? g->next : 0], &dst);
+	if (addr(g->src, &src) != fam)
+		exit(2);
+	alen = fam == XLB_FAMILY_V4 ? 4 : 16;
+	for (int i = 0; i < g->count; i++) {
+		if (addr(g->cands[i], &a) != fam)
+			exit(2);
+		memcpy(addrs + i * alen, &a, alen);
+	}
+	if (g->count)
+		plen = pkt_gue_cands(priv, g->next, g->count, fam, addrs);
+	pkt_eth(p, g->dmac ? g->dmac : mac_backend, g->smac ? g->smac : mac_gw);
+	if (fam == XLB_FAMILY_V4) {
+		pkt_ipv4(p, &(struct pkt_ip4){ .src = src.v4, .dst = dst.v4,
+					       .df = true });
+	} else {
+		struct pkt_ip6 o = { .flow = 0x1c0de };
+
+		memcpy(o.src, src.v6, 16);
+		memcpy(o.dst, dst.v6, 16);
+		pkt_ipv6(p, &o);
+	}
+	pkt_udp_nocsum(p, g->sport ? g->sport : XLB_GUE_SPORT_BASE | 0x123,
+		       g->port ? g->port : XLB_GUE_PORT);
+	pkt_gue(p, priv, plen);
+}
+
 /* Length of the IP packet at l3, from its header. */
 static size_t ip_len_of(const __u8 *ip)
 {
@@ -460,7 +504,15 @@ bool run_prog(int fd, const struct pkt *in, __u8 *out, __u32 *out_len,
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->buf,
 		    .data_size_in = (__u32)in->len, .data_out = out,
 		    .data_size_out = PKT_MAX, .repeat = 1);
-	int err = bpf_prog_test_run_opts(fd, &opts);
+	struct xdp_md md = { .data_end = (__u32)in->len,
+			     .ingress_ifindex = (__u32)run_ingress };
+	int err;
+
+	if (run_ingress) {
+		opts.ctx_in = &md;
+		opts.ctx_size_in = sizeof(md);
+	}
+	err = bpf_prog_test_run_opts(fd, &opts);
 
 	if (!ASSERT_OK(err ? -errno : 0, "bpf_prog_test_run_opts"))
 		return false;

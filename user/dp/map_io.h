@@ -11,5 +11,7 @@ int dp_map_update(struct bpf_map *map, const void *key, const void *val);
 /* Sums one per-CPU entry of nwords 64-bit words over the CPUs. */
 int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
 		   size_t nwords);
+/* The same through a map's fd (a map opened by id). */
+int dp_read_percpu_fd(int fd, __u32 idx, __u64 *sum, size_t nwords);
 
 #endif /* XLB_DP_MAP_IO_H */

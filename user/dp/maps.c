@@ -483,6 +483,11 @@ int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)
 int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
 		       size_t nwords)
 {
+	return dp_read_percpu_fd(bpf_map__fd(map), idx, sum, nwords);
+}
+
+int dp_read_percpu_fd(int fd, __u32 idx, __u64 *sum, size_t nwords)
+{
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals;
 	int err = 0;
@@ -492,7 +497,7 @@ int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
 	vals = calloc((size_t)ncpu * nwords, sizeof(__u64));
 	if (!vals)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(map), &idx, vals)) {
+	if (bpf_map_lookup_elem(fd, &idx, vals)) {
 		err = -errno;
 		goto out;
 	}
