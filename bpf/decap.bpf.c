@@ -153,10 +153,9 @@ static __always_inline int to_stack(struct xdp_md *ctx,
 /* Whether the inner TCP segment is this host's to take: an
  * xlb_decap_reason, XLB_DECAP_LOCAL_* or XLB_DECAP_FWD_* (or
  * XLB_DECAP_MALFORMED). */
-static __always_inline __u32 decide(struct xdp_md *ctx,
+static __always_inline __u32 decide(struct xdp_md *ctx, void *data_end,
 				    const struct gue_pkt *g)
 {
-	void *data_end = (void *)(long)ctx->data_end;
 	struct hdr_cursor nh = { .pos = g->inner };
 	struct ipv6_frag_info frag = {};
 	struct ipv6hdr *ip6h;
@@ -199,13 +198,13 @@ static __always_inline __u32 decide(struct xdp_md *ctx,
  * another one in decap_tx_ports), else the configured gateway, else back
  * to the MAC the frame came from. Returns the XDP action; *reason says
  * how it went. */
-static __always_inline int send_on(struct xdp_md *ctx, const struct tunnel *t,
+static __always_inline int send_on(struct xdp_md *ctx, void *data,
+				   void *data_end, const struct tunnel *t,
 				   const struct udphdr *uh,
 				   const struct xlb_decap_config *cfg,
 				   __u32 *reason)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ingress = ctx->ingress_ifindex;
 	struct bpf_fib_lookup fib = {};
 	struct ipv6hdr *ip6h = t->l3;
 	struct iphdr *iph = t->l3;
@@ -217,7 +216,7 @@ static __always_inline int send_on(struct xdp_md *ctx, const struct tunnel *t,
 		return XDP_DROP;	/* checked at the start: never */
 	__builtin_memcpy(macs, eth, sizeof(macs));
 
-	fib.ifindex = ctx->ingress_ifindex;
+	fib.ifindex = ingress;
 	fib.l4_protocol = IPPROTO_UDP;
 	fib.sport = uh->source;
 	fib.dport = uh->dest;
@@ -241,7 +240,7 @@ static __always_inline int send_on(struct xdp_md *ctx, const struct tunnel *t,
 		__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 		__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 		*reason = XLB_DECAP_TX;
-		if (fib.ifindex == ctx->ingress_ifindex)
+		if (fib.ifindex == ingress)
 			return XDP_TX;
 		/* a device missing from decap_tx_ports: the fallback */
 		action = bpf_redirect_map(&decap_tx_ports, fib.ifindex,
@@ -269,11 +268,11 @@ static __always_inline int send_on(struct xdp_md *ctx, const struct tunnel *t,
 	return XDP_TX;
 }
 
-static __always_inline int gue_decap(struct xdp_md *ctx, struct tunnel *t,
+static __always_inline int gue_decap(struct xdp_md *ctx, void *data,
+				     void *data_end, struct tunnel *t,
 				     struct udphdr *uh,
 				     const struct xlb_decap_config *cfg)
 {
-	void *data_end = (void *)(long)ctx->data_end;
 	struct gue_pkt g = { .uh = uh };
 	__u32 reason, how;
 	int action;
@@ -286,7 +285,7 @@ static __always_inline int gue_decap(struct xdp_md *ctx, struct tunnel *t,
 	if (!g.c)
 		return to_stack(ctx, t, t->ip_hlen + g.hdr_len, g.inner_proto,
 				XLB_DECAP_GUE_ONE);
-	reason = decide(ctx, &g);
+	reason = decide(ctx, data_end, &g);
 	if (reason != XLB_DECAP_FWD_NO_SOCKET &&
 	    reason != XLB_DECAP_FWD_LISTENER) {
 		if (reason == XLB_DECAP_MALFORMED)
@@ -297,7 +296,7 @@ static __always_inline int gue_decap(struct xdp_md *ctx, struct tunnel *t,
 	count(reason);
 	if (cands_advance(t->l3, data_end, &g, t->family))
 		return decap_verdict(XLB_DECAP_MALFORMED);
-	action = send_on(ctx, t, uh, cfg, &how);
+	action = send_on(ctx, data, data_end, t, uh, cfg, &how);
 	count(how);
 	return action;
 }
@@ -347,7 +346,7 @@ int xlb_decap(struct xdp_md *ctx)
 	    t.payload < (t.proto == IPPROTO_IPV6 ? 40 : 20))
 		return decap_verdict(XLB_DECAP_MALFORMED);
 	if (uh)
-		return gue_decap(ctx, &t, uh, cfg);
+		return gue_decap(ctx, data, data_end, &t, uh, cfg);
 	return to_stack(ctx, &t, t.ip_hlen, t.proto, XLB_DECAP_DONE);
 }
 
