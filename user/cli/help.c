@@ -47,11 +47,18 @@ static const struct help helps[] = {
 	  "whether it is announced and why not.\n" },
 	{ "decap",
 	  "Usage: xlb decap attach " USAGE_DECAP_ATTACH "\n"
-	  "                        " USAGE_DECAP_MODE "\n"
+	  "                        " USAGE_DECAP_OPTS "\n"
 	  "       xlb decap detach " USAGE_DECAP_DETACH "\n"
-	  "On a backend: attaches xlb_decap to IF; it strips the tunnels\n"
-	  "whose outer destination is one of the ADDRs (at most 16) and\n"
-	  "passes the inner packet to the stack, which must own the VIP.\n" },
+	  "       xlb decap show " USAGE_DECAP_SHOW "\n"
+	  "On a backend: attaches xlb_decap to each IF (one program, so it\n"
+	  "may send from one to another); it strips IPIP, IP6IP6 and GUE\n"
+	  "(UDP to gue-port, default 6080) whose outer destination is one of\n"
+	  "the ADDRs (at most 16) and passes the inner packet to the stack,\n"
+	  "which must own the VIP. Second chance: a GUE packet that lists\n"
+	  "other candidates, carrying a TCP segment (not a SYN) this host has\n"
+	  "no connection for, goes on to the next candidate, by the kernel's\n"
+	  "next hop (forwarding on in IF), else gw-mac, else back to the MAC\n"
+	  "it came from. show: settings and counters of each IF's program.\n" },
 	{ "doctor",
 	  "Usage: xlb doctor " USAGE_DOCTOR "\n"
 	  "                  " USAGE_DOCTOR_BACKEND " [VIP]...\n"
@@ -155,8 +162,10 @@ int do_help(int argc, char **argv)
 	       "announced VIPs\n"
 	       "  xlb reload                     re-read the config file\n"
 	       "  xlb decap attach " USAGE_DECAP_ATTACH " "
-	       USAGE_DECAP_MODE "\n"
+	       USAGE_DECAP_OPTS "\n"
 	       "  xlb decap detach " USAGE_DECAP_DETACH "\n"
+	       "  xlb decap show " USAGE_DECAP_SHOW
+	       "            the backend's program: settings, counters\n"
 	       "  xlb doctor [-c FILE] [--no-probe] [--backend VIP]...\n"
 	       "                                 check this host's setup\n"
 	       "  xlb version | xlb help [SUBCOMMAND]\n"

@@ -20,9 +20,10 @@
 	"[-i SECONDS] [-n COUNT] [-o packets|bits|new|flows|name] [VIP]"
 #define USAGE_TABLE "VIP [slots]"
 
-#define USAGE_DECAP_ATTACH "dev IF addr ADDR [addr ADDR]..."
-#define USAGE_DECAP_MODE "[mode native|generic|auto]"
-#define USAGE_DECAP_DETACH "dev IF"
+#define USAGE_DECAP_ATTACH "dev IF [dev IF]... addr ADDR [addr ADDR]..."
+#define USAGE_DECAP_OPTS "[gue-port N] [gw-mac MAC] [mode native|generic|auto]"
+#define USAGE_DECAP_DETACH "dev IF [dev IF]..."
+#define USAGE_DECAP_SHOW "[dev IF]"
 
 #define USAGE_DOCTOR "[-c FILE] [--pin-dir DIR] [--no-probe]"
 #define USAGE_DOCTOR_BACKEND "[--backend VIP]..."
