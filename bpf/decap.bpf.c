@@ -78,7 +78,7 @@ struct tunnel {
 	__u32 ip_hlen;		/* outer IP header length */
 	__u32 payload;		/* outer IP payload length */
 	__u8 family;		/* outer, XLB_FAMILY_* */
-	__u8 proto;		/* IPPROTO_IPIP, IPPROTO_IPV6 or IPPROTO_UDP */
+	__u8 proto;		/* IPPROTO_IPIP, _IPV6 or _UDP */
 };
 
 /* The outer IP header: a tunnel's protocol, not fragmented. Fills t and
@@ -329,7 +329,8 @@ int xlb_decap(struct xdp_md *ctx)
 		return decap_verdict(XLB_DECAP_PASS);
 	if (t.proto == IPPROTO_UDP) {
 		/* GUE is UDP to our port; any other UDP is the stack's */
-		uh = t.l3 + (t.ip_hlen & 0x3f);	/* bound for the verifier */
+		/* & 0x3f: bounds the offset for the verifier */
+		uh = t.l3 + (t.ip_hlen & 0x3f);
 		if ((void *)(uh + 1) > data_end || uh->dest != cfg->gue_port)
 			return decap_verdict(XLB_DECAP_PASS);
 	}

@@ -14,7 +14,7 @@ struct gue_pkt {
 	struct udphdr *uh;
 	struct xlb_gue_cands *c;	/* NULL: one candidate, no list */
 	void *inner;			/* the inner IP header */
-	__u32 hdr_len;			/* UDP + GUE + private data, bytes */
+	__u32 hdr_len;			/* UDP + GUE + private data */
 	__u8 inner_proto;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
 };
 

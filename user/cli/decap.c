@@ -191,7 +191,8 @@ static json_object *decap_json(struct decap *d, const struct xdp_state *st)
 					       ? json_object_new_string(mac)
 					       : NULL);
 	} else {
-		json_object_object_add(o, "gue_port", NULL);	/* IPIP only */
+		/* a program older than GUE */
+		json_object_object_add(o, "gue_port", NULL);
 	}
 	arr = json_object_new_array();
 	n = decap_list_addrs(d, keys, 256);
@@ -249,7 +250,8 @@ static void print_decap(json_object *o)
 				      json_object_array_get_idx(arr, i)));
 	printf("%s\n", n ? "" : " the ingress device only");
 	json_object_object_foreach(cnt, k, v)
-		printf("  %-16s %14lld\n", k, (long long)json_object_get_int64(v));
+		printf("  %-16s %14lld\n", k,
+		       (long long)json_object_get_int64(v));
 }
 
 /* The entry of all for program id, or NULL. */

@@ -194,7 +194,8 @@ static void gue(struct pkt *p, const struct gue_spec *g, int vlans,
 		memmove(p->buf + 18, p->buf + 14, p->len - 14);
 		memcpy(p->buf, t.buf, 18);
 		p->len += 4;
-		memmove(&p->l[2], &p->l[1], (size_t)(p->n - 1) * sizeof(p->l[0]));
+		memmove(&p->l[2], &p->l[1],
+			(size_t)(p->n - 1) * sizeof(p->l[0]));
 		p->n++;
 		p->l[1] = t.l[1];
 		for (int i = 2; i < p->n; i++)
