@@ -175,7 +175,8 @@ check "be2 took them as the last candidate" grew 2 local_last
 check "nothing malformed, nothing dropped" clean
 
 touch "$TMP/stop"
-wait_until 5 eval '! kill -0 $LL4 2>/dev/null && ! kill -0 $LL6 2>/dev/null'
+wait_until 5 pid_gone "$LL4"
+wait_until 5 pid_gone "$LL6"
 check "ipv4 connections ended clean" grep -q '"ok": true' "$TMP/ll4.out"
 check "ipv6 connections ended clean" grep -q '"ok": true' "$TMP/ll6.out"
 if [ "$FAILED" -gt 0 ]; then
