@@ -11,6 +11,7 @@
  * counted as a hit N times, a miss as a miss, and so on.
  */
 #include <errno.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "bench/drop.skel.h"
 #include "core/addr.h"
+#include "dp/decap.h"
 #include "dp/maps.h"
 #include "lib/hash.h"
 #include "core/log.h"
@@ -65,6 +67,10 @@ struct bench_opts {
 	const char *other; /* -x: another balancer object, run beside ours */
 };
 
+/* The balancer's cases (init_cases), then the decap's (init_decap_cases). */
+#define NR_BALANCER_CASES 9
+#define NR_CASES (NR_BALANCER_CASES + 4)
+
 /* A frame and where its headers are, for rewriting the client. */
 struct frame {
 	__u8 data[FRAME_MAX];
@@ -78,6 +84,7 @@ struct bench_case {
 	const char *name;
 	struct frame frame;
 	struct dataplane *dp; /* NULL: the floor program */
+	struct decap *dc; /* a decap case: its program, reason a decap one */
 	int prog_fd;
 	__u32 retval; /* expected XDP verdict */
 	int reason; /* counted once per call; -1 = none */
@@ -412,6 +419,217 @@ static int pin_cpu(int cpu)
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
+/* ---- the backend's decap: IPIP, GUE, second chance ---- */
+
+/* This host's tunnel address, and the backend a GUE list names next. */
+#define DECAP_SELF "192.0.2.100"
+#define DECAP_NEXT "192.0.2.1"	/* a neighbour on FIB_DEV */
+#define DECAP_PORT_NONE 81	/* nothing listens there */
+
+/* A tunnel frame around inner (an Ethernet frame from build_frame):
+ * outer IPv4 from the balancer to DECAP_SELF, then IPIP, or UDP to the
+ * GUE port and GUE with ncands candidates (DECAP_SELF, DECAP_NEXT; none
+ * below 2). Checksums right, the UDP one 0 (as GUE goes). */
+static void build_tunnel(struct frame *f, const struct frame *inner, bool gue,
+			 int ncands)
+{
+	__u32 ilen = inner->len - sizeof(struct ethhdr), hlen = 0, udp = 0;
+	struct ethhdr *eth = (void *)f->data;
+	struct iphdr *ip = (void *)(eth + 1);
+	__u8 *p = (__u8 *)(ip + 1);
+	union xlb_addr a;
+	__u8 fam;
+
+	memset(f, 0, sizeof(*f));
+	*eth = *(const struct ethhdr *)inner->data;
+	eth->h_proto = htons(ETH_P_IP);
+	if (gue) {
+		struct udphdr *uh = (void *)p;
+
+		if (ncands > 1)
+			hlen = 1 + (__u32)ncands;	/* IPv4 addresses */
+		udp = XLB_UDP_HLEN + 4 + hlen * 4;
+		uh->source = htons(XLB_GUE_SPORT_BASE | 0x123);
+		uh->dest = htons(XLB_GUE_PORT);
+		uh->len = htons(udp + ilen);
+		p[8] = (__u8)hlen;
+		p[9] = IPPROTO_IPIP;
+		if (hlen) {
+			p[12] = XLB_GUE_MAGIC;
+			p[13] = 0;
+			p[14] = (__u8)ncands;
+			p[15] = XLB_FAMILY_V4;
+			xlb_addr_parse(DECAP_SELF, &a, &fam);
+			memcpy(p + 16, &a.v4, 4);
+			xlb_addr_parse(DECAP_NEXT, &a, &fam);
+			memcpy(p + 20, &a.v4, 4);
+		}
+	}
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons(sizeof(*ip) + udp + ilen);
+	ip->frag_off = htons(0x4000);
+	ip->ttl = 64;
+	ip->protocol = gue ? IPPROTO_UDP : IPPROTO_IPIP;
+	inet_pton(AF_INET, "192.0.2.240", &ip->saddr);
+	xlb_addr_parse(DECAP_SELF, &a, &fam);
+	ip->daddr = a.v4;
+	ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+	memcpy(p + udp, inner->data + sizeof(struct ethhdr), ilen);
+	f->len = sizeof(*eth) + sizeof(*ip) + udp + ilen;
+	f->l4 = inner->l4 + (f->len - inner->len);
+	f->family = XLB_FAMILY_V4;
+	f->proto = inner->proto;
+}
+
+/* The decap's output: passed, the inner frame (same MACs); sent on, the
+ * same frame readdressed to DECAP_NEXT, its MACs from the FIB. */
+static int check_decap(const struct bench_case *c, const __u8 *out,
+		       __u32 len)
+{
+	const struct iphdr *ip = (const void *)(out + sizeof(struct ethhdr));
+	/* the headers before the inner IPv4 one's TCP, but Ethernet and it */
+	__u32 outer = c->frame.l4 - sizeof(struct ethhdr) - sizeof(*ip);
+	union xlb_addr next;
+	__u8 fam;
+
+	xlb_addr_parse(DECAP_NEXT, &next, &fam);
+	if (c->retval == XDP_PASS ? len != c->frame.len - outer
+				  : len != c->frame.len ||
+					    ip->daddr != next.v4) {
+		fprintf(stderr, "%s: output is not what the decap sends\n",
+			c->name);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* An established connection in the bench's namespace, from the client
+ * to the VIP (both on lo): the GUE local case's inner tuple. The
+ * sockets stay open to the end. Returns the client's port, 0 on error. */
+static __u16 decap_connection(void)
+{
+	struct sockaddr_in vip = {.sin_family = AF_INET,
+				  .sin_port = htons(VIP_PORT)};
+	struct sockaddr_in cl = {.sin_family = AF_INET};
+	socklen_t len = sizeof(cl);
+	int l, c, one = 1;
+
+	if (run_cmd("ip addr add 203.0.113.10/32 dev lo && "
+		    "ip addr add 198.51.100.1/32 dev lo"))
+		return 0;
+	inet_pton(AF_INET, "203.0.113.10", &vip.sin_addr);
+	inet_pton(AF_INET, "198.51.100.1", &cl.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 ||
+	    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&vip, sizeof(vip)) || listen(l, 4) ||
+	    bind(c, (struct sockaddr *)&cl, sizeof(cl)) ||
+	    connect(c, (struct sockaddr *)&vip, sizeof(vip)) ||
+	    accept(l, NULL, NULL) < 0 ||
+	    getsockname(c, (struct sockaddr *)&cl, &len)) {
+		fprintf(stderr, "an established connection: %s\n",
+			strerror(errno));
+		return 0;
+	}
+	return ntohs(cl.sin_port);
+}
+
+/* The decap with this host's address and FIB_DEV to send on. */
+static struct decap *open_decap(void)
+{
+	struct decap *dc = decap_open();
+	union xlb_addr a;
+	__u8 fam;
+	int err;
+
+	if (!dc)
+		return NULL;
+	xlb_addr_parse(DECAP_SELF, &a, &fam);
+	err = decap_add_addr(dc, &a, fam);
+	if (!err)
+		err = decap_add_tx_port(dc, if_nametoindex(FIB_DEV));
+	if (err) {
+		decap_close(dc);
+		errno = -err;
+		return NULL;
+	}
+	return dc;
+}
+
+/* With -x DIR/balancer.bpf.o: DIR/decap.bpf.o, loaded on maps of its own
+ * with this host's address. */
+static struct decap *load_other_decap(const char *balancer,
+				      struct bpf_object **obj)
+{
+	char path[PATH_MAX];
+	const char *slash = strrchr(balancer, '/');
+	struct bpf_program *prog;
+	struct decap *dc;
+	union xlb_addr a;
+	__u8 fam;
+
+	snprintf(path, sizeof(path), "%.*sdecap.bpf.o",
+		 slash ? (int)(slash - balancer + 1) : 0, balancer);
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj)
+		return NULL;
+	prog = bpf_object__find_program_by_name(*obj, "xlb_decap");
+	if (!prog || bpf_object__load(*obj)) {
+		fprintf(stderr, "-x: cannot load %s\n", path);
+		errno = EINVAL;
+		return NULL;
+	}
+	dc = decap_from_prog(bpf_program__fd(prog));
+	xlb_addr_parse(DECAP_SELF, &a, &fam);
+	if (dc && decap_add_addr(dc, &a, fam)) {
+		decap_close(dc);
+		errno = EIO;
+		return NULL;
+	}
+	return dc;
+}
+
+/* The decap's rows: today's IPIP, GUE with one candidate, GUE with a
+ * list and an established socket (the lookup, passed), GUE with a list
+ * and no socket (the lookup, the FIB, readdressed, redirected). */
+static void init_decap_cases(struct bench_case *cases, struct decap *dc,
+			     __u16 est_port)
+{
+	struct frame est, none;
+
+	build_frame(&est, "198.51.100.1", "203.0.113.10", IPPROTO_TCP,
+		    est_port, VIP_PORT, TCP_ACK);
+	build_frame(&none, "198.51.100.1", "203.0.113.10", IPPROTO_TCP,
+		    est_port, DECAP_PORT_NONE, TCP_ACK);
+	cases[0] = (struct bench_case){.name = "decap: IPIP, IPv4 TCP",
+				       .dc = dc,
+				       .retval = XDP_PASS,
+				       .reason = XLB_DECAP_DONE};
+	build_tunnel(&cases[0].frame, &est, false, 0);
+	cases[1] = (struct bench_case){
+		.name = "decap: GUE, one candidate",
+		.dc = dc,
+		.retval = XDP_PASS,
+		.reason = XLB_DECAP_GUE_ONE};
+	build_tunnel(&cases[1].frame, &est, true, 1);
+	cases[2] = (struct bench_case){
+		.name = "decap: GUE list, established socket: local",
+		.dc = dc,
+		.retval = XDP_PASS,
+		.reason = XLB_DECAP_LOCAL_SOCKET};
+	build_tunnel(&cases[2].frame, &est, true, 2);
+	cases[3] = (struct bench_case){
+		.name = "decap: GUE list, no socket: sent on (FIB)",
+		.dc = dc,
+		.retval = XDP_REDIRECT,
+		.reason = XLB_DECAP_FWD_NO_SOCKET};
+	build_tunnel(&cases[3].frame, &none, true, 2);
+	for (int i = 0; i < 4; i++)
+		cases[i].prog_fd = decap_prog_fd(dc);
+}
+
 /* One call, output kept: checks the verdict and, when forwarded, the
  * outer header (IPv4 backends for IPv4 VIPs, IPv6 for IPv6). */
 static int check_once(struct bench_case *c)
@@ -431,6 +649,8 @@ static int check_once(struct bench_case *c)
 			topts.retval, c->retval);
 		return -EPROTO;
 	}
+	if (c->dc)
+		return check_decap(c, out, topts.data_size_out);
 	if (c->retval != XDP_TX && c->retval != XDP_REDIRECT)
 		return 0;
 	if (topts.data_size_out != c->frame.len + grow ||
@@ -465,6 +685,7 @@ static int run_block(struct bench_case *c, unsigned long n)
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = c->frame.data,
 		    .data_size_in = c->frame.len, .repeat = 1);
 	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
+	__u64 dbefore[XLB_DECAP_MAX], dafter[XLB_DECAP_MAX];
 	unsigned long wrong = 0;
 	struct timespec t0, t1;
 	__u64 kern = 0;
@@ -472,6 +693,11 @@ static int run_block(struct bench_case *c, unsigned long n)
 
 	if (c->dp) {
 		err = dataplane_read_reasons(c->dp, before);
+		if (err)
+			return err;
+	}
+	if (c->dc) {
+		err = decap_read_stats(c->dc, dbefore);
 		if (err)
 			return err;
 	}
@@ -497,6 +723,18 @@ static int run_block(struct bench_case *c, unsigned long n)
 		fprintf(stderr, "%s: %lu of %lu verdicts were not %u\n",
 			c->name, wrong, n, c->retval);
 		return -EPROTO;
+	}
+	if (c->dc) {
+		err = decap_read_stats(c->dc, dafter);
+		if (!err && dafter[c->reason] - dbefore[c->reason] != n) {
+			fprintf(stderr, "%s: %llu of %lu calls counted as %s\n",
+				c->name,
+				(unsigned long long)(dafter[c->reason] -
+						     dbefore[c->reason]),
+				n, xlb_decap_reason_name(c->reason));
+			err = -EPROTO;
+		}
+		return err;
 	}
 	if (!c->dp || c->reason < 0)
 		return 0;
@@ -719,7 +957,8 @@ static void print_table(struct bench_case *cases, size_t ncases,
 	for (size_t i = 1; i < ncases; i++) {
 		const struct bench_case *c = &cases[i];
 		/* issue 7: a hit within 2.5x the floor, a miss within 4x */
-		double target = c->reason == XLB_FLOW_HIT    ? 2.5
+		double target = c->dc				? 0
+				: c->reason == XLB_FLOW_HIT    ? 2.5
 				: c->reason == XLB_FLOW_MISS ? 4.0
 							     : 0;
 		double floor_ns = c->ratio > 1 ? c->diff / (c->ratio - 1) : 0;
@@ -776,6 +1015,14 @@ static void print_table(struct bench_case *cases, size_t ncases,
 		       "  a little before it is full",
 		       t->est_entries);
 	printf(".\n");
+	printf("- decap (a backend's program): IPIP, as before GUE; GUE with "
+	       "one candidate;\n"
+	       "  GUE with a list of two, this host first, and a real "
+	       "established connection\n"
+	       "  in the bench's namespace (bpf_skc_lookup_tcp finds it: "
+	       "passed) or no socket\n"
+	       "  (the lookup, then bpf_fib_lookup, readdressed, redirected "
+	       "to " FIB_DEV ").\n");
 }
 
 /* Loads another build's balancer on the maps of ours (by name; a map
@@ -997,9 +1244,11 @@ int main(int argc, char **argv)
 			       .cpu = -1};
 	struct xlb_bench_drop *drop = NULL;
 	struct balancers b = {};
-	struct bench_case base[9] = {}, cases[2 * 9] = {};
+	struct bench_case base[NR_CASES] = {}, cases[2 * NR_CASES] = {};
 	size_t nbase = sizeof(base) / sizeof(base[0]), ncases = 0;
-	static char twin_names[9][96];
+	static char twin_names[NR_CASES][96];
+	struct decap *dc = NULL;
+	__u16 est_port;
 	struct table_info t = {.stats_before = read_bpf_stats()};
 	unsigned long val;
 	bool established_set = false;
@@ -1086,6 +1335,9 @@ int main(int argc, char **argv)
 	err = setup_fib();
 	if (err)
 		return 1;
+	est_port = decap_connection();
+	if (!est_port)
+		return 1;
 
 	drop = xlb_bench_drop__open_and_load();
 	if (!drop) {
@@ -1134,17 +1386,37 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
+	dc = open_decap();
+	if (!dc) {
+		err = -errno;
+		fprintf(stderr, "loading the decap program: %s\n",
+			strerror(errno));
+		goto out;
+	}
 	init_cases(base, drop, &b, o.established, t.full, est_name,
 		   sizeof(est_name));
+	init_decap_cases(base + NR_BALANCER_CASES, dc, est_port);
 	/* with -x, each case's twin right after it, on the same maps */
 	for (size_t i = 0; i < nbase; i++) {
 		struct bench_case *tw;
 
 		cases[ncases++] = base[i];
-		if (!o.other || !i)
+		/* -x: a balancer; beside it, its decap's IPIP */
+		if (!o.other || !i ||
+		    (base[i].dc && i != NR_BALANCER_CASES))
 			continue;
 		tw = &cases[ncases++];
 		*tw = base[i];
+		if (tw->dc) {
+			tw->dc = load_other_decap(o.other, &tw->obj);
+			if (!tw->dc) {	/* a build without one: no twin */
+				bpf_object__close(tw->obj);
+				memset(tw, 0, sizeof(*tw));
+				ncases--;
+				continue;
+			}
+			tw->prog_fd = decap_prog_fd(tw->dc);
+		}
 		tw->base = &cases[ncases - 2];
 		tw->fresh_table = false;
 		snprintf(twin_names[i], sizeof(twin_names[i]), "%s [-x]",
@@ -1177,7 +1449,8 @@ int main(int argc, char **argv)
 		}
 		if (c->dp && !c->base)
 			c->prog_fd = dataplane_prog_fd(c->dp);
-		if (c->base && !c->base->fresh_table && selected(c, i, &o)) {
+		if (c->base && !c->base->fresh_table && !c->dc &&
+		    selected(c, i, &o)) {
 			c->obj = load_other(o.other, c->base->prog_fd,
 					    &c->prog_fd);
 			if (!c->obj) {
@@ -1219,6 +1492,8 @@ out:
 	for (size_t i = 0; i < ncases; i++) {
 		if (cases[i].fresh_table)
 			dataplane_close(cases[i].dp);
+		if (cases[i].base && cases[i].dc)
+			decap_close(cases[i].dc);
 		bpf_object__close(cases[i].obj);
 		free(cases[i].wall);
 		free(cases[i].kern);
@@ -1227,6 +1502,7 @@ out:
 	dataplane_close(b.est);
 	dataplane_close(b.fib);
 	dataplane_close(b.dp);
+	decap_close(dc);
 	xlb_bench_drop__destroy(drop);
 	return err ? 1 : 0;
 }

@@ -3,6 +3,7 @@
  * settings, devices and counters; or the maps of the one a device runs,
  * opened by id. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,29 +114,19 @@ static void adopt_map(struct decap *d, int fd, const struct bpf_map_info *mi)
 	close(fd);
 }
 
-struct decap *decap_adopt(int ifindex)
+struct decap *decap_from_prog(int prog_fd)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), ids[16];
-	struct xdp_state st;
 	struct decap *d;
 	int err;
 
-	err = xdp_query(ifindex, &st);
-	if (err) {
-		errno = -err;
-		return NULL;
-	}
-	if (!st.prog_id || strcmp(st.name, "xlb_decap")) {
-		errno = ENOENT;
-		return NULL;
-	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
 	d->own_fds = true;
 	d->addrs_fd = d->stats_fd = d->settings_fd = d->tx_ports_fd = -1;
-	d->prog_fd = bpf_prog_get_fd_by_id(st.prog_id);
+	d->prog_fd = fcntl(prog_fd, F_DUPFD_CLOEXEC, 0);
 	if (d->prog_fd < 0)
 		goto fail;
 	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
@@ -165,6 +156,31 @@ fail:
 	decap_close(d);
 	errno = err;
 	return NULL;
+}
+
+struct decap *decap_adopt(int ifindex)
+{
+	struct xdp_state st;
+	struct decap *d;
+	int err, fd;
+
+	err = xdp_query(ifindex, &st);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	if (!st.prog_id || strcmp(st.name, "xlb_decap")) {
+		errno = ENOENT;
+		return NULL;
+	}
+	fd = bpf_prog_get_fd_by_id(st.prog_id);
+	if (fd < 0)
+		return NULL;
+	d = decap_from_prog(fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return d;
 }
 
 void decap_close(struct decap *d)

@@ -14,6 +14,9 @@ struct decap *decap_open(void);
 /* The xlb_decap program ifindex runs, through its maps (for show and
  * stats). NULL with errno: ENOENT when the device runs no xlb_decap. */
 struct decap *decap_adopt(int ifindex);
+/* The same for a loaded program (any build of xlb_decap: a benchmark's
+ * "before"); prog_fd stays the caller's. */
+struct decap *decap_from_prog(int prog_fd);
 void decap_close(struct decap *d);
 int decap_prog_fd(const struct decap *d);
 /* The program's id, 0 if unknown. */
