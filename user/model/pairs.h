@@ -16,7 +16,9 @@
  *	pairs_build(base weights)		-> pairs[], kept per VIP
  *   on every rebuild (effective weights moved, config changed):
  *	pairs_assign(pairs, effective weights)	-> next[]: pick, partner
- *	next[] written whole
+ *	pairs_history_update(&h, next, now)	-> h.slots, written whole
+ *   when pairs_history_next_expiry(&h) comes:
+ *	pairs_history_update(&h, h.slots, now)	   (drops what expired)
  *
  * Every host with the same config computes the same pairs, whatever its
  * weights and health view; weights only choose which of the two is the
@@ -95,5 +97,43 @@ struct pairs_fit {
 int pairs_assign(const struct pair *pairs, __u32 size,
 		 const struct maglev_backend *target, size_t n,
 		 struct pair_slot *slots, struct pairs_fit *fit);
+
+/* What the agent keeps per VIP between rebuilds. */
+struct pairs_history {
+	__u32 size;
+	struct pair_slot *slots;	/* as last written to the data path */
+	__u32 *added;			/* [2 x size]: when owner[2 + i] of
+					 * slot s was added, added[2s + i], in
+					 * s on the caller's clock, rounded up */
+	__u64 expiry_ms;		/* history kept this long: the TCP
+					 * idle timeout (default 300 s); 0
+					 * keeps none */
+};
+
+/* Allocates an empty history (no slot written yet). -ENOMEM. */
+int pairs_history_init(struct pairs_history *h, __u32 size, __u64 expiry_ms);
+void pairs_history_free(struct pairs_history *h);
+
+/*
+ * Moves h->slots to next[] (from pairs_assign(); may be h->slots itself),
+ * as of now_ms: owner[0..1] from next; owner[2..3] the backends of the
+ * slot's previous pair, then of its previous history, that are not in
+ * the new pair, newest first, at most two. An entry is dropped once it
+ * is expiry_ms old, or when its id is in freed[0..n_freed-1] (ids the
+ * agent frees: no flow names them any more). A change of pick within
+ * the same pair adds nothing.
+ */
+void pairs_history_update(struct pairs_history *h,
+			  const struct pair_slot *next, __u64 now_ms,
+			  const __u16 *freed, size_t n_freed);
+
+/* A restarted agent's start: slots read back from the data path, whose
+ * history times are unknown and taken as now_ms. */
+void pairs_history_adopt(struct pairs_history *h,
+			 const struct pair_slot *slots, __u64 now_ms);
+
+/* When the next history entry expires (ms on the caller's clock), or 0
+ * when there is none: the agent rewrites the table then. */
+__u64 pairs_history_next_expiry(const struct pairs_history *h);
 
 #endif /* XLB_PAIRS_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Paired tables: valid pairs, order independence, evenness, disruption;
  * picks against targets, stability; hosts with different weights agree
- * on every slot's pair. */
+ * on every slot's pair; slot history as tables of before and after. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -581,6 +581,127 @@ static void test_hosts_agree(void **state)
 	free(tb);
 }
 
+struct hist_case {
+	const char *what;
+	__u16 before[4];
+	__u32 added_before[2];	/* s */
+	__u16 next[2];
+	__u64 now_ms;
+	__u16 freed[2];
+	__u16 after[4];
+	__u32 added_after[2];
+};
+
+/* Expiry 300 s throughout. */
+static const struct hist_case hist_cases[] = {
+	{ "first write", { 0 }, { 0 }, { 1, 2 }, 1000, { 0 },
+	  { 1, 2, 0, 0 }, { 0 } },
+	{ "pick moves within the pair", { 1, 2 }, { 0 }, { 2, 1 }, 1000,
+	  { 0 }, { 2, 1, 0, 0 }, { 0 } },
+	{ "partner replaced", { 1, 2 }, { 0 }, { 1, 3 }, 10000, { 0 },
+	  { 1, 3, 2, 0 }, { 10, 0 } },
+	{ "pick replaced", { 1, 2 }, { 0 }, { 3, 2 }, 10000, { 0 },
+	  { 3, 2, 1, 0 }, { 10, 0 } },
+	{ "both replaced: old pick first", { 1, 2 }, { 0 }, { 3, 4 }, 10000,
+	  { 0 }, { 3, 4, 1, 2 }, { 10, 10 } },
+	{ "newest first, the oldest drops", { 3, 4, 1, 2 }, { 10, 10 },
+	  { 5, 3 }, 20000, { 0 }, { 5, 3, 4, 1 }, { 20, 10 } },
+	{ "back in the pair: out of history", { 1, 3, 2 }, { 10 }, { 2, 3 },
+	  20000, { 0 }, { 2, 3, 1, 0 }, { 20, 0 } },
+	{ "history kept while the pair stays", { 1, 3, 2 }, { 10 }, { 3, 1 },
+	  20000, { 0 }, { 3, 1, 2, 0 }, { 10, 0 } },
+	{ "kept until 300 s old", { 1, 3, 2 }, { 10 }, { 1, 3 }, 309999,
+	  { 0 }, { 1, 3, 2, 0 }, { 10, 0 } },
+	{ "expired at 300 s", { 1, 3, 2 }, { 10 }, { 1, 3 }, 310000, { 0 },
+	  { 1, 3, 0, 0 }, { 0 } },
+	{ "expired one, the other kept", { 5, 3, 4, 1 }, { 20, 10 },
+	  { 5, 3 }, 315000, { 0 }, { 5, 3, 4, 0 }, { 20, 0 } },
+	{ "freed id dropped", { 5, 3, 4, 1 }, { 20, 10 }, { 5, 3 }, 30000,
+	  { 4 }, { 5, 3, 1, 0 }, { 10, 0 } },
+	{ "freed old pair member not kept", { 1, 2 }, { 0 }, { 1, 3 }, 10000,
+	  { 2 }, { 1, 3, 0, 0 }, { 0 } },
+	{ "time rounded up to the second", { 1, 2 }, { 0 }, { 1, 3 }, 10001,
+	  { 0 }, { 1, 3, 2, 0 }, { 11, 0 } },
+	{ "from one backend", { 1 }, { 0 }, { 2, 1 }, 10000, { 0 },
+	  { 2, 1, 0, 0 }, { 0 } },
+	{ "to one backend", { 1, 2 }, { 0 }, { 1, 0 }, 10000, { 0 },
+	  { 1, 0, 2, 0 }, { 10, 0 } },
+};
+
+static void test_history(void **state)
+{
+	size_t n = sizeof(hist_cases) / sizeof(hist_cases[0]);
+	struct pairs_history h;
+	struct pair_slot next[1];
+
+	(void)state;
+	assert_int_equal(pairs_history_init(&h, 1, 300000), 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct hist_case *c = &hist_cases[i];
+
+		memcpy(h.slots[0].owner, c->before, sizeof(c->before));
+		memcpy(&h.added[0], c->added_before, sizeof(c->added_before));
+		memset(next, 0, sizeof(next));
+		memcpy(next[0].owner, c->next, sizeof(c->next));
+		pairs_history_update(&h, next, c->now_ms, c->freed,
+				     c->freed[0] ? 1 : 0);
+		if (memcmp(h.slots[0].owner, c->after, sizeof(c->after)) ||
+		    memcmp(&h.added[0], c->added_after,
+			   sizeof(c->added_after)))
+			fail_msg("%s: got {%u %u %u %u} added {%u %u}", c->what,
+				 h.slots[0].owner[0], h.slots[0].owner[1],
+				 h.slots[0].owner[2], h.slots[0].owner[3],
+				 h.added[0], h.added[1]);
+	}
+	pairs_history_free(&h);
+}
+
+static void test_history_table(void **state)
+{
+	struct pairs_history h;
+	struct pair_slot next[3] = { { { 1, 2 } }, { { 2, 3 } },
+				     { { 3, 1 } } };
+	struct pair_slot pinned[3] = { { { 1, 2, 4, 0 } }, { { 2, 3 } },
+				       { { 3, 1, 5, 4 } } };
+
+	(void)state;
+	assert_int_equal(pairs_history_init(&h, 3, 300000), 0);
+	assert_int_equal(pairs_history_next_expiry(&h), 0);
+	pairs_history_update(&h, next, 1000, NULL, 0);
+	assert_int_equal(pairs_history_next_expiry(&h), 0);
+	/* backend 1 leaves: slots 0 and 2 remember it from t = 50 s */
+	next[0] = (struct pair_slot){ { 2, 4 } };
+	next[2] = (struct pair_slot){ { 3, 4 } };
+	pairs_history_update(&h, next, 50000, NULL, 0);
+	assert_int_equal(h.slots[0].owner[2], 1);
+	assert_int_equal(h.slots[1].owner[2], 0);
+	assert_int_equal(h.slots[2].owner[2], 1);
+	assert_int_equal(pairs_history_next_expiry(&h), 350000);
+	/* a rewrite in place before then keeps it; at 350 s it goes */
+	pairs_history_update(&h, h.slots, 349000, NULL, 0);
+	assert_int_equal(h.slots[2].owner[2], 1);
+	pairs_history_update(&h, h.slots, 350000, NULL, 0);
+	assert_int_equal(h.slots[0].owner[2], 0);
+	assert_int_equal(h.slots[2].owner[2], 0);
+	assert_int_equal(pairs_history_next_expiry(&h), 0);
+	/* a restarted agent: times unknown, taken as now */
+	pairs_history_adopt(&h, pinned, 7500);
+	assert_memory_equal(h.slots, pinned, sizeof(pinned));
+	assert_int_equal(h.added[0], 8);
+	assert_int_equal(h.added[1], 0);
+	assert_int_equal(h.added[2], 0);
+	assert_int_equal(h.added[4], 8);
+	assert_int_equal(h.added[5], 8);
+	assert_int_equal(pairs_history_next_expiry(&h), 308000);
+	pairs_history_free(&h);
+	/* expiry 0 keeps nothing */
+	assert_int_equal(pairs_history_init(&h, 3, 0), 0);
+	pairs_history_update(&h, pinned, 1000, NULL, 0);
+	pairs_history_update(&h, next, 1000, NULL, 0);
+	assert_int_equal(pairs_history_next_expiry(&h), 0);
+	pairs_history_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +717,8 @@ int main(void)
 		cmocka_unit_test(test_infeasible),
 		cmocka_unit_test(test_stable),
 		cmocka_unit_test(test_hosts_agree),
+		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_history_table),
 	};
 
 	return cmocka_run_group_tests_name("pairs", tests, NULL, NULL);
