@@ -89,10 +89,12 @@ struct pairs_fit {
  *    of the slot: the result depends on the arguments only, and a change
  *    of the targets by k slots moves about k picks (more where the two
  *    backends share no pair: a path of them moves).
- * fit (may be NULL) says how close it came. Returns 0, -EINVAL (an id
- * out of range or twice), -ENOMEM, or -ENOENT when no backend in the
- * pairs has a target above 0 (the slots are written all the same, each
- * picking its first).
+ * Work: O(size) per step, at most 48 steps (make bench has the times:
+ * a few ms, tens when every target is far from its base, at 65537
+ * slots). fit (may be NULL) says how close it came. Returns 0, -EINVAL
+ * (an id out of range or twice), -ENOMEM, or -ENOENT when no backend in
+ * the pairs has a target above 0 (the slots are written all the same,
+ * each picking its first).
  */
 int pairs_assign(const struct pair *pairs, __u32 size,
 		 const struct maglev_backend *target, size_t n,
@@ -110,7 +112,8 @@ struct pairs_history {
 					 * keeps none */
 };
 
-/* Allocates an empty history (no slot written yet). -ENOMEM. */
+/* Allocates an empty history (no slot written yet). -ENOMEM. A new table
+ * size starts a new one: slots of two sizes do not map. */
 int pairs_history_init(struct pairs_history *h, __u32 size, __u64 expiry_ms);
 void pairs_history_free(struct pairs_history *h);
 
