@@ -21,6 +21,13 @@ struct maglev_backend {
 int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		 __u32 *table, __u32 size);
 
+/* The same fill, with permutations of its own, where a backend may not take
+ * a slot where exclude[] holds its id (the second layer of a paired table:
+ * pairs.h). Slots no backend may take stay 0: with one backend only. */
+int maglev_build_excluding(const struct maglev_backend *backends, size_t n,
+			   __u32 seed, const __u32 *exclude, __u32 *table,
+			   __u32 size);
+
 int maglev_is_prime(__u32 n);
 
 #endif /* XLB_MAGLEV_H */

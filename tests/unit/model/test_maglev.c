@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Maglev properties: validity, order independence, evenness with and
- * without weights, disruption when a backend leaves, build time. */
+ * without weights, disruption when a backend leaves, the fill with
+ * exclusions, build time. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,6 +178,28 @@ static void test_disruption(void **state)
 	assert_true(extra_disruption(1000) <= 0.01);
 }
 
+/* The second fill never gives a backend a slot the first gave it, fills
+ * every slot from two backends up, and leaves all 0 with one. */
+static void test_excluding(void **state)
+{
+	struct maglev_backend b[3];
+	__u32 t1[251], t2[251];
+
+	(void)state;
+	make_backends(b, 3, 1);
+	b[2].weight = 5;
+	assert_int_equal(maglev_build(b, 3, SEED, t1, 251), 0);
+	assert_int_equal(maglev_build_excluding(b, 3, SEED, t1, t2, 251), 0);
+	for (int s = 0; s < 251; s++) {
+		assert_int_not_equal(t2[s], 0);
+		assert_int_not_equal(t2[s], t1[s]);
+	}
+	assert_int_equal(maglev_build(b, 1, SEED, t1, 251), 0);
+	assert_int_equal(maglev_build_excluding(b, 1, SEED, t1, t2, 251), 0);
+	for (int s = 0; s < 251; s++)
+		assert_int_equal(t2[s], 0);
+}
+
 static void test_build_time(void **state)
 {
 	static const size_t sizes[] = { 10, 100, 1000 };
@@ -210,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_weights_123),
 		cmocka_unit_test(test_weight_zero_gets_nothing),
 		cmocka_unit_test(test_disruption),
+		cmocka_unit_test(test_excluding),
 		cmocka_unit_test(test_build_time),
 	};
 
