@@ -37,6 +37,47 @@
 #define XLB_IP6IP6_OVERHEAD 40	/* IPv6 outer header, v4 or v6 inside */
 #define XLB_IPV6_MIN_MTU 1280
 
+/*
+ * GUE (draft-ietf-intarea-gue, variant 0) with the candidates in its
+ * private data, as docs/connection-integrity.md 3 lays it out:
+ *
+ *   outer IPv4 or IPv6	src: the balancer, dst: candidate[next]
+ *   UDP		sport XLB_GUE_SPORT_BASE | (flow hash & XLB_GUE_SPORT_MASK),
+ *			dport gue_port (settings; default 6080), checksum 0
+ *   struct xlb_gue_hdr	hlen: 32-bit words of private data (0 or 1 + count
+ *			words of addresses), proto 4 (IPv4) or 41 (IPv6)
+ *   struct xlb_gue_priv	only with 2+ candidates
+ *   count addresses	of the family, 4 or 16 bytes each
+ *   inner IP packet	unchanged
+ */
+#define XLB_GUE_PORT_DEFAULT 6080
+#define XLB_GUE_SPORT_BASE 0xc000
+#define XLB_GUE_SPORT_MASK 0x3fff
+#define XLB_GUE_MAGIC 0x78		/* 'x' */
+#define XLB_GUE_MAX_CANDIDATES 4
+/* Outer IP + UDP + GUE header, without private data. */
+#define XLB_GUE4_OVERHEAD (20 + 8 + 4)
+#define XLB_GUE6_OVERHEAD (40 + 8 + 4)
+
+/* GUE header: byte 0 is version (2 bits, 0), C (1 bit, 0: data) and hlen
+ * (5 bits), so with version 0 and C 0 it is hlen itself. */
+struct xlb_gue_hdr {
+	__u8 hlen;		/* words of private data after this header */
+	__u8 proto;		/* inner: IPPROTO_IPIP (4) or IPPROTO_IPV6 (41) */
+	__be16 flags;		/* 0: no optional fields */
+};
+_Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr size");
+
+/* GUE private data: the candidates the connection may be on, in order;
+ * the packet is addressed to candidate[next]. count addresses follow. */
+struct xlb_gue_priv {
+	__u8 magic;		/* XLB_GUE_MAGIC */
+	__u8 next;		/* index of the candidate this copy is sent to */
+	__u8 count;		/* 2..XLB_GUE_MAX_CANDIDATES */
+	__u8 family;		/* XLB_FAMILY_V4 or XLB_FAMILY_V6 */
+};
+_Static_assert(sizeof(struct xlb_gue_priv) == 4, "xlb_gue_priv size");
+
 /* An IP address of either family: IPv4 lives in addr[0], the rest zero. */
 union xlb_addr {
 	__be32 v4;
@@ -233,54 +274,6 @@ struct xlb_hint {
 	__u32 reason;		/* XLB_FLOW_SYN_RETRY */
 };
 _Static_assert(sizeof(struct xlb_hint) == 8, "xlb_hint size");
-
-/* GUE (draft-ietf-intarea-gue, variant 0) with the candidates that may own
- * a connection (docs/connection-integrity.md, section 3):
- *
- *	outer IPv4/IPv6	src: the sender, dst: candidate[next]
- *	UDP		sport XLB_GUE_SPORT_BASE | (flow hash & XLB_GUE_SPORT_MASK),
- *			dport the GUE port (XLB_GUE_PORT by default), checksum 0
- *	xlb_gue_hdr	hlen = 32-bit words of private data that follow
- *	private data	only with 2+ candidates (hlen 0 otherwise):
- *			xlb_gue_cands, then count addresses of its family
- *	inner IP packet, unchanged
- */
-#define XLB_GUE_PORT 6080		/* default UDP destination port */
-#define XLB_GUE_SPORT_BASE 0xc000	/* UDP source port: this base ... */
-#define XLB_GUE_SPORT_MASK 0x3fff	/* ... or the flow hash's low bits */
-#define XLB_GUE_MAGIC 0x78		/* 'x': first byte of the private data */
-#define XLB_GUE_MIN_CANDS 2		/* a list has 2 .. 4 candidates */
-#define XLB_GUE_MAX_CANDS 4
-#define XLB_UDP_HLEN 8
-/* GUE's hlen (words of private data) for count candidates of family. */
-#define XLB_GUE_HLEN(count, family) \
-	(1 + (count) * ((family) == XLB_FAMILY_V4 ? 1 : 4))
-/* Outer headers of GUE without private data: IP + UDP + GUE base. */
-#define XLB_GUE4_OVERHEAD (20 + XLB_UDP_HLEN + 4)
-#define XLB_GUE6_OVERHEAD (40 + XLB_UDP_HLEN + 4)
-
-/* GUE base header, after the outer UDP header (network order). */
-struct xlb_gue_hdr {
-	__u8 ver_c_hlen;	/* ver (top 2 bits) 0, C (next bit) 0 = data,
-				 * hlen (low 5 bits): 32-bit words of private
-				 * data after this header */
-	__u8 proto;		/* inner packet: IPPROTO_IPIP or IPPROTO_IPV6 */
-	__be16 flags;		/* 0: no optional fields */
-};
-_Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr size");
-
-/* GUE private data with 2+ candidates: this head, then count addresses of
- * family (4 or 16 bytes each, network order); hlen is
- * XLB_GUE_HLEN(count, family). The list only moves forward: a backend that
- * passes the packet on writes next + 1 and sends it to candidate[next + 1]. */
-struct xlb_gue_cands {
-	__u8 magic;		/* XLB_GUE_MAGIC */
-	__u8 next;		/* index of the candidate this copy is
-				 * addressed to, 0 .. count - 1 */
-	__u8 count;		/* XLB_GUE_MIN_CANDS .. XLB_GUE_MAX_CANDS */
-	__u8 family;		/* XLB_FAMILY_*, the outer header's */
-};
-_Static_assert(sizeof(struct xlb_gue_cands) == 4, "xlb_gue_cands size");
 
 /* Decap program counters (per-CPU array index). Append only; names in
  * xlb_decap_reason_name. A packet second chance sends on counts twice:

@@ -9,10 +9,14 @@
 #include "csum.h"
 #include "../xlb_abi.h"
 
+/* GUE's hlen (words of private data) for count candidates of family. */
+#define GUE_HLEN(count, family) \
+	(1 + (count) * ((family) == XLB_FAMILY_V4 ? 1 : 4))
+
 /* What the GUE headers of a packet say. */
 struct gue_pkt {
 	struct udphdr *uh;
-	struct xlb_gue_cands *c;	/* NULL: one candidate, no list */
+	struct xlb_gue_priv *c;	/* NULL: one candidate, no list */
 	void *inner;			/* the inner IP header */
 	__u32 hdr_len;			/* UDP + GUE + private data */
 	__u8 inner_proto;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
@@ -28,16 +32,17 @@ static __always_inline __u32 gue_parse(void *data_end, __u32 udp_len,
 				       __u8 family, struct gue_pkt *g)
 {
 	struct xlb_gue_hdr *gh = (void *)(g->uh + 1);
-	struct xlb_gue_cands *c = (void *)(gh + 1);
+	struct xlb_gue_priv *c = (void *)(gh + 1);
 	__u32 hlen;
 
 	if ((void *)(gh + 1) > data_end)
 		return XLB_DECAP_MALFORMED;
-	if ((gh->ver_c_hlen & 0xe0) || gh->flags ||
+	/* byte 0's top three bits: version 0, C 0 (data, not control) */
+	if ((gh->hlen & 0xe0) || gh->flags ||
 	    (gh->proto != IPPROTO_IPIP && gh->proto != IPPROTO_IPV6))
 		return XLB_DECAP_MALFORMED;
-	hlen = gh->ver_c_hlen & 0x1f;
-	g->hdr_len = XLB_UDP_HLEN + sizeof(*gh) + hlen * 4;
+	hlen = gh->hlen;
+	g->hdr_len = sizeof(struct udphdr) + sizeof(*gh) + hlen * 4;
 	g->inner_proto = gh->proto;
 	g->inner = (void *)g->uh + g->hdr_len;
 	/* the inner packet whole, and at least an IP header */
@@ -48,8 +53,8 @@ static __always_inline __u32 gue_parse(void *data_end, __u32 udp_len,
 	if ((void *)(c + 1) > data_end)
 		return XLB_DECAP_MALFORMED;
 	if (c->magic != XLB_GUE_MAGIC || c->family != family ||
-	    c->count < XLB_GUE_MIN_CANDS || c->count > XLB_GUE_MAX_CANDS ||
-	    c->next >= c->count || hlen != XLB_GUE_HLEN(c->count, c->family))
+	    c->count < 2 || c->count > XLB_GUE_MAX_CANDIDATES ||
+	    c->next >= c->count || hlen != GUE_HLEN(c->count, c->family))
 		return XLB_DECAP_BAD_LIST;
 	g->c = c;
 	return 0;
@@ -68,13 +73,13 @@ static __always_inline bool cands_last(const struct gue_pkt *g)
 static __always_inline int cands_advance(void *l3, void *data_end,
 					 struct gue_pkt *g, __u8 family)
 {
-	struct xlb_gue_cands *c = g->c;
+	struct xlb_gue_priv *c = g->c;
 	__u32 idx = c->next + 1;
 	void *cand;
 
 	/* bounds the offset below for the verifier (gue_parse and the
-	 * caller already keep idx < count <= XLB_GUE_MAX_CANDS) */
-	if (idx >= XLB_GUE_MAX_CANDS)
+	 * caller already keep idx < count <= XLB_GUE_MAX_CANDIDATES) */
+	if (idx >= XLB_GUE_MAX_CANDIDATES)
 		return -1;
 	if (family == XLB_FAMILY_V4) {
 		struct iphdr *iph = l3;

@@ -176,10 +176,10 @@ void push_l2_as(struct pkt *out, const struct pkt *in, const __u8 *dst,
 /* GUE as a balancer sends it (push_gue). */
 struct gue_spec {
 	const char *src;	/* outer source */
-	const char *cands[XLB_GUE_MAX_CANDS]; /* with count 0: [0] only */
+	const char *cands[XLB_GUE_MAX_CANDIDATES]; /* with count 0: [0] only */
 	__u8 count;		/* 0: one candidate, no private data */
 	__u8 next;		/* the candidate it is sent to */
-	__u16 port;		/* 0: XLB_GUE_PORT */
+	__u16 port;		/* 0: XLB_GUE_PORT_DEFAULT */
 	__u16 sport;		/* 0: XLB_GUE_SPORT_BASE | 0x123 */
 	const __u8 *dmac, *smac; /* NULL: mac_backend, mac_gw */
 };

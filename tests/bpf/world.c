@@ -148,7 +148,7 @@ bool reset_world(void)
 	struct xlb_config cfg;
 	bool ok = true;
 
-	struct xlb_decap_config dcfg = { .gue_port = htons(XLB_GUE_PORT) };
+	struct xlb_decap_config dcfg = { .gue_port = htons(XLB_GUE_PORT_DEFAULT) };
 
 	base_config(&cfg);
 	run_ingress = 0;
@@ -319,8 +319,8 @@ void build(struct pkt *p, const struct tflow *f, const struct shape *s)
  * packet and finishes. */
 void push_gue(struct pkt *p, const struct gue_spec *g)
 {
-	__u8 priv[4 + XLB_GUE_MAX_CANDS * 16];
-	__u8 addrs[XLB_GUE_MAX_CANDS * 16];
+	__u8 priv[4 + XLB_GUE_MAX_CANDIDATES * 16];
+	__u8 addrs[XLB_GUE_MAX_CANDIDATES * 16];
 	union xlb_addr src, dst, a;
 	size_t alen, plen = 0;
 	__u8 fam;
@@ -348,7 +348,7 @@ void push_gue(struct pkt *p, const struct gue_spec *g)
 		pkt_ipv6(p, &o);
 	}
 	pkt_udp_nocsum(p, g->sport ? g->sport : XLB_GUE_SPORT_BASE | 0x123,
-		       g->port ? g->port : XLB_GUE_PORT);
+		       g->port ? g->port : XLB_GUE_PORT_DEFAULT);
 	pkt_gue(p, priv, plen);
 }
 

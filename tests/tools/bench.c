@@ -448,9 +448,9 @@ static void build_tunnel(struct frame *f, const struct frame *inner, bool gue,
 
 		if (ncands > 1)
 			hlen = 1 + (__u32)ncands;	/* IPv4 addresses */
-		udp = XLB_UDP_HLEN + 4 + hlen * 4;
+		udp = sizeof(struct udphdr) + 4 + hlen * 4;
 		uh->source = htons(XLB_GUE_SPORT_BASE | 0x123);
-		uh->dest = htons(XLB_GUE_PORT);
+		uh->dest = htons(XLB_GUE_PORT_DEFAULT);
 		uh->len = htons(udp + ilen);
 		p[8] = (__u8)hlen;
 		p[9] = IPPROTO_IPIP;

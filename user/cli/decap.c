@@ -67,7 +67,7 @@ struct attach_args {
 
 static int parse_attach(int argc, char **argv, struct attach_args *a)
 {
-	__u16 port = XLB_GUE_PORT;
+	__u16 port = XLB_GUE_PORT_DEFAULT;
 	int err = 0;
 
 	for (int i = 0; i < argc && !err; i += 2) {

@@ -58,7 +58,7 @@ const char *xlb_decap_reason_name(unsigned int reason)
 
 struct decap *decap_open(void)
 {
-	struct xlb_decap_config cfg = { .gue_port = htons(XLB_GUE_PORT) };
+	struct xlb_decap_config cfg = { .gue_port = htons(XLB_GUE_PORT_DEFAULT) };
 	struct decap *d = calloc(1, sizeof(*d));
 	int err;
 

@@ -8,7 +8,7 @@
 #include "xlb_abi.h"
 
 struct decap;
-/* Loads the program, settings at their defaults (GUE on XLB_GUE_PORT, no
+/* Loads the program, settings at their defaults (GUE on XLB_GUE_PORT_DEFAULT, no
  * gateway). NULL with errno set. */
 struct decap *decap_open(void);
 /* The xlb_decap program ifindex runs, through its maps (for show and

@@ -304,7 +304,7 @@ static void in_bad_count5(struct pkt *p)
 	pkt_eth(p, mac_backend, mac_gw);
 	pkt_ipv4(p, &(struct pkt_ip4){ .src = ip4("192.0.2.241"),
 				       .dst = ip4("192.0.2.1"), .df = true });
-	pkt_udp_nocsum(p, XLB_GUE_SPORT_BASE | 0x123, XLB_GUE_PORT);
+	pkt_udp_nocsum(p, XLB_GUE_SPORT_BASE | 0x123, XLB_GUE_PORT_DEFAULT);
 	pkt_gue(p, priv, pkt_gue_cands(priv, 0, 5, XLB_FAMILY_V4, addrs));
 	push_flow(p, &f4_tcp, NULL);
 	pkt_finish(p);

@@ -453,7 +453,7 @@ static bool make_sockets(const struct sc *c)
 
 static bool sc_setup(const struct sc *c)
 {
-	struct xlb_decap_config cfg = { .gue_port = htons(XLB_GUE_PORT) };
+	struct xlb_decap_config cfg = { .gue_port = htons(XLB_GUE_PORT_DEFAULT) };
 
 	cur = c;
 	if (!ASSERT_TRUE(netns_ok, "namespace devices and routes"))
