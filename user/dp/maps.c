@@ -103,6 +103,31 @@ static void adopt_kernel_flags(struct bpf_map *map, const char *path)
 	close(fd);
 }
 
+/* The reason counters grow with the ABI (reasons are appended): a pinned
+ * copy of another size cannot be reused, and would fail the load. Its pin
+ * is removed, so a new map is made: the counters start again (a counter
+ * reset, which Prometheus expects), nothing else is lost. */
+static void replace_resized_counters(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (strcmp(bpf_map__name(map), "reasons"))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.max_entries != bpf_map__max_entries(map)) {
+		pr_info("map reasons: pinned with %u counters, now %u: "
+			"counting again from 0\n", info.max_entries,
+			bpf_map__max_entries(map));
+		unlink(path);
+	}
+	close(fd);
+}
+
 /* Every map gets a pin path: libbpf then reuses a compatible pinned map
  * (keeping flows and tables across restarts) or creates and pins it. */
 static int set_pin_paths(struct bpf_object *obj, const char *dir)
@@ -119,6 +144,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 		if (err)
 			return err;
 		adopt_kernel_flags(map, path);
+		replace_resized_counters(map, path);
 	}
 	return 0;
 }
@@ -505,15 +531,35 @@ out:
 	return err;
 }
 
+/* Every reason in one syscall (a batch lookup); one per reason where the
+ * kernel has no batch lookup for arrays. */
 int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX])
 {
-	for (__u32 r = 0; r < XLB_REASON_MAX; r++) {
-		int err = dp_read_percpu(dp->skel->maps.reasons, r, &out[r], 1);
+	int fd = bpf_map__fd(dp->skel->maps.reasons);
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 keys[XLB_REASON_MAX], count = XLB_REASON_MAX, next;
+	__u64 *vals;
+	int err = 0;
 
-		if (err)
-			return err;
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu * XLB_REASON_MAX, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		count = 0;	/* no batch: one at a time below */
+	memset(out, 0, XLB_REASON_MAX * sizeof(*out));
+	for (__u32 i = 0; i < count; i++) {
+		if (keys[i] >= XLB_REASON_MAX)
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[keys[i]] += vals[(size_t)i * ncpu + c];
 	}
-	return 0;
+	for (__u32 r = count; r < XLB_REASON_MAX && !err; r++)
+		err = dp_read_percpu(dp->skel->maps.reasons, r, &out[r], 1);
+	free(vals);
+	return err;
 }
 
 int dataplane_read_vip_stats(struct dataplane *dp, __u32 vip_id,
