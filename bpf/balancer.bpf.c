@@ -93,26 +93,34 @@ static __always_inline int verdict(__u32 reason)
 
 /* ICMP frag-needed about a packet the VIP sent (a backend's reply): the
  * quoted header runs VIP -> client, so the client's flow is its reverse.
- * Only the first 8 bytes of the quoted L4 header are promised. */
+ * It is about a VIP flow only if sent to the address the quoted packet
+ * came from (pkt->key.dst, the outer destination, still holds it). The
+ * quoted IP header and ports must lie within the IP packet (ip_end), and
+ * the quoted packet be no later fragment (whose first bytes are no
+ * ports); only the first 8 bytes of the quoted L4 header are promised. */
 static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
-					       void *data_end,
+					       void *data_end, void *ip_end,
 					       struct packet *pkt)
 {
 	struct icmphdr *icmp = nh->pos;
 	struct iphdr *inner;
 	__be16 *ports;
 
-	if ((void *)(icmp + 1) > data_end)
+	if ((void *)(icmp + 1) > data_end || (void *)(icmp + 1) > ip_end)
 		return XLB_DROP_MALFORMED;
 	if (icmp->type != ICMP_DEST_UNREACH || icmp->code != ICMP_FRAG_NEEDED)
 		return XLB_PASS_NOT_VIP;
 	inner = (void *)(icmp + 1);
-	if ((void *)(inner + 1) > data_end || inner->ihl < 5)
+	if ((void *)(inner + 1) > data_end || (void *)(inner + 1) > ip_end ||
+	    inner->version != 4 || inner->ihl < 5)
 		return XLB_PASS_UNPARSED;
 	ports = (void *)inner + inner->ihl * 4;
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end ||
+	    (inner->frag_off & bpf_htons(IP_OFFSET)))
 		return XLB_PASS_UNPARSED;
 	if (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	if (inner->saddr != pkt->key.dst.v4)
 		return XLB_PASS_NOT_VIP;
 	pkt->key.src.v4 = inner->daddr;
 	pkt->key.dst.v4 = inner->saddr;
@@ -126,22 +134,28 @@ static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
 /* The IPv6 twin: packet-too-big quoting VIP -> client (no extension
  * headers in the quote; anything else is passed on). */
 static __always_inline __u32 parse_icmp6_error(struct hdr_cursor *nh,
-					       void *data_end,
+					       void *data_end, void *ip_end,
 					       struct packet *pkt)
 {
 	struct icmp6hdr *icmp6 = nh->pos;
 	struct ipv6hdr *inner;
 	__be16 *ports;
 
-	if ((void *)(icmp6 + 1) > data_end)
+	if ((void *)(icmp6 + 1) > data_end || (void *)(icmp6 + 1) > ip_end)
 		return XLB_DROP_MALFORMED;
 	if (icmp6->icmp6_type != ICMPV6_PKT_TOOBIG)
 		return XLB_PASS_NOT_VIP;
 	inner = (void *)(icmp6 + 1);
 	ports = (void *)(inner + 1);
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end ||
+	    inner->version != 6)
 		return XLB_PASS_UNPARSED;
 	if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	if (inner->saddr.in6_u.u6_addr32[0] != pkt->key.dst.v6[0] ||
+	    inner->saddr.in6_u.u6_addr32[1] != pkt->key.dst.v6[1] ||
+	    inner->saddr.in6_u.u6_addr32[2] != pkt->key.dst.v6[2] ||
+	    inner->saddr.in6_u.u6_addr32[3] != pkt->key.dst.v6[3])
 		return XLB_PASS_NOT_VIP;
 	__builtin_memcpy(pkt->key.src.v6, &inner->daddr, 16);
 	__builtin_memcpy(pkt->key.dst.v6, &inner->saddr, 16);
@@ -165,6 +179,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 	struct iphdr *iph;
 	int eth_type, proto;
 	__u16 frag_off;
+	void *ip_end;
 
 	eth_type = parse_ethhdr(&nh, data_end, &eth);
 	if (eth_type == XLB_PARSE_MALFORMED)
@@ -182,6 +197,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		pkt->key.dst.v4 = iph->daddr;
 		pkt->key.proto = proto;
 		pkt->ip_len = bpf_ntohs(iph->tot_len);
+		ip_end = (void *)iph + pkt->ip_len;
 		pkt->tos = iph->tos;
 		frag_off = bpf_ntohs(iph->frag_off);
 		pkt->df = !!(frag_off & IP_DF);
@@ -193,7 +209,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		if (frag_off & IP_MF)
 			pkt->kind = PKT_FRAG_FIRST;
 		if (proto == IPPROTO_ICMP)
-			return parse_icmp4_error(&nh, data_end, pkt);
+			return parse_icmp4_error(&nh, data_end, ip_end, pkt);
 	} else if (eth_type == bpf_htons(ETH_P_IPV6)) {
 		proto = parse_ip6hdr(&nh, data_end, &ip6h, &frag);
 		if (proto == XLB_PARSE_UNPARSED)
@@ -205,6 +221,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		__builtin_memcpy(pkt->key.dst.v6, &ip6h->daddr, 16);
 		pkt->key.proto = proto;
 		pkt->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+		ip_end = (void *)ip6h + pkt->ip_len;
 		pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 		pkt->df = 1;
 		pkt->frag_id = frag.id;
@@ -215,19 +232,16 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		if (frag.more)
 			pkt->kind = PKT_FRAG_FIRST;
 		if (proto == IPPROTO_ICMPV6)
-			return parse_icmp6_error(&nh, data_end, pkt);
+			return parse_icmp6_error(&nh, data_end, ip_end, pkt);
 	} else {
 		return XLB_PASS_NOT_IP;
 	}
 
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return XLB_PASS_NOT_VIP;
-	if (parse_ports(&nh, data_end, proto, &pkt->key.sport,
-			&pkt->key.dport, &pkt->tcp_flags))
-		return XLB_DROP_MALFORMED;
-	/* The frame may run past the IP packet (Ethernet padding): the L4
-	 * header must end within the packet's own length, too. */
-	if (nh.pos - data > pkt->l2_len + pkt->ip_len)
+	if (parse_ports(&nh, data_end, ip_end, pkt->kind == PKT_FRAG_FIRST,
+			proto, &pkt->key.sport, &pkt->key.dport,
+			&pkt->tcp_flags))
 		return XLB_DROP_MALFORMED;
 	return XLB_CANDIDATE;
 }
@@ -376,6 +390,27 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 	else
 		track_insert(id, entry.flags, old_id, old_flags);
 	return id;
+}
+
+/* Where an ICMP error about a VIP flow goes: where the flow goes, and only
+ * for a flow the table holds. A lookup, never an insert: an error quoting
+ * a tuple is no evidence of a flow (anyone can quote any tuple), so it
+ * neither starts nor refreshes one. A flow whose backend is no longer
+ * usable: where its next packet will be rescheduled to. Returns the
+ * backend id, or 0 with reason set. */
+static __always_inline __u32 icmp_error_backend(struct packet *pkt,
+						const struct xlb_vip_info *vip,
+						__u32 *reason)
+{
+	struct xlb_flow *flow = bpf_map_lookup_elem(&flows, &pkt->key);
+
+	if (!flow) {
+		*reason = XLB_DROP_ICMP_NO_FLOW;
+		return 0;
+	}
+	if (usable_backend(flow->backend_id))
+		return flow->backend_id;
+	return maglev_pick(vip->vip_id, packet_hash(pkt), reason);
 }
 
 static __always_inline void frag_key(const struct packet *pkt,
@@ -567,7 +602,10 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (pkt.key.proto == IPPROTO_TCP &&
 	    (pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
 		packet_hash(&pkt);
-	id = select_backend(&pkt, vip, &reason);
+	if (pkt.kind == PKT_ICMP_ERROR)
+		id = icmp_error_backend(&pkt, vip, &reason);
+	else
+		id = select_backend(&pkt, vip, &reason);
 	if (!id) {
 		if (reason == XLB_DROP_ALL_DOWN &&
 		    (vip->flags & XLB_VIP_PASS_ALL_DOWN))

@@ -223,6 +223,9 @@ enum xlb_reason {
 	XLB_FRAG_FOLLOWED,	/* later fragment sent to its datagram's backend */
 	XLB_FLOW_SYN_RETRY,	/* TCP SYN on an existing flow: the client is
 				 * retrying, its backend may not answer */
+	XLB_DROP_ICMP_RATE,	/* too big, the ICMP reply over the rate */
+	XLB_DROP_ICMP_NO_FLOW,	/* ICMP error quoting a VIP flow the flow
+				 * table does not hold */
 	XLB_REASON_MAX,
 };
 

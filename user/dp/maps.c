@@ -70,6 +70,8 @@ static const char *const reason_names[XLB_REASON_MAX] = {
 	[XLB_FRAG_FIRST] = "frag_first",
 	[XLB_FRAG_FOLLOWED] = "frag_followed",
 	[XLB_FLOW_SYN_RETRY] = "flow_syn_retry",
+	[XLB_DROP_ICMP_RATE] = "drop_icmp_rate",
+	[XLB_DROP_ICMP_NO_FLOW] = "drop_icmp_no_flow",
 };
 
 const char *xlb_reason_name(unsigned int reason)
