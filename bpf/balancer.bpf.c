@@ -13,6 +13,7 @@
 #include "lib/encap.h"
 #include "lib/track.h"
 #include "lib/nexthop.h"
+#include "lib/ratelimit.h"
 
 /* parse_packet's answer when the packet may belong to a VIP. */
 #define XLB_CANDIDATE XLB_REASON_MAX
@@ -444,16 +445,40 @@ static __always_inline int mac_is_zero(const __u8 *mac)
 	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
 }
 
+/* Whether an ICMP error may go to the packet's source: not to the
+ * unspecified, loopback, multicast or broadcast addresses (RFC 1812
+ * 4.3.2.7, RFC 4443 2.4 (e)), which no one who could take it sends from. */
+static __always_inline bool unicast_source(const struct xlb_flow_key *key)
+{
+	__u32 w0 = bpf_ntohl(key->src.v6[0]);
+
+	if (key->family == XLB_FAMILY_V4)
+		return (w0 >> 24) != 0 && (w0 >> 24) != 127 &&
+		       (w0 >> 24) < 224;
+	if ((w0 >> 24) == 0xff)
+		return false;
+	return w0 || key->src.v6[1] || key->src.v6[2] ||
+	       bpf_ntohl(key->src.v6[3]) > 1;
+}
+
 /* Answers an oversize packet with ICMP, or drops it when ICMP is not
- * allowed (IPv4 without DF, or the packet is itself an ICMP error). */
+ * allowed (IPv4 without DF, the packet is itself an ICMP error or an IPv4
+ * fragment other than the first, its source could not take it) or over
+ * the rate (per CPU, cfg->icmp_rate a second). */
 static __always_inline __u32 too_big(struct xdp_md *ctx, struct packet *pkt,
+				     const struct xlb_config *cfg,
 				     struct l2_saved *l2, __u32 mtu,
 				     __u32 overhead)
 {
 	__u32 report = mtu > overhead ? mtu - overhead : 0;
 
-	if (!pkt->df || pkt->kind == PKT_ICMP_ERROR)
+	if (!pkt->df || pkt->kind == PKT_ICMP_ERROR ||
+	    (pkt->kind == PKT_FRAG_LATER &&
+	     pkt->key.family == XLB_FAMILY_V4) ||
+	    !unicast_source(&pkt->key))
 		return XLB_DROP_OVERSIZE;
+	if (!icmp_budget_take(cfg->icmp_rate, pkt->now))
+		return XLB_DROP_ICMP_RATE;
 	if (pkt->key.family == XLB_FAMILY_V4) {
 		if (report < XLB_ICMP4_MIN_MTU)
 			report = XLB_ICMP4_MIN_MTU;
@@ -500,14 +525,14 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 		rc = nexthop_lookup(ctx, be_id, be, &o.src,
 				    pkt->ip_len + overhead, pkt->now, &nh);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return too_big(ctx, pkt, &l2, nh.mtu, overhead);
+		return too_big(ctx, pkt, cfg, &l2, nh.mtu, overhead);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* No FIB answer: the configured gateway, if any. */
 		if (mac_is_zero(cfg->gw_mac))
 			return XLB_DROP_NO_ROUTE;
 		mtu = cfg->mtu ? cfg->mtu : 1500;
 		if (pkt->ip_len + overhead > mtu)
-			return too_big(ctx, pkt, &l2, mtu, overhead);
+			return too_big(ctx, pkt, cfg, &l2, mtu, overhead);
 		nh.ifindex = cfg->gw_ifindex ? cfg->gw_ifindex
 					     : ctx->ingress_ifindex;
 		__builtin_memcpy(nh.dmac, cfg->gw_mac, ETH_ALEN);

@@ -184,9 +184,26 @@ struct xlb_config {
 				 * their receive queues (0..16) */
 	__be32 src4;		/* outer IPv4 source base, network order */
 	__be32 src6[4];		/* outer IPv6 source base, network order */
-	__u32 pad;
+	__u32 icmp_rate;	/* too-big replies a second, per CPU; 0 =
+				 * XLB_ICMP_RATE_DEFAULT (was pad: zero) */
 };
 _Static_assert(sizeof(struct xlb_config) == 48, "xlb_config size");
+
+/* Too-big replies: the default rate per CPU, and how many may go out at
+ * once after a quiet spell (Linux's icmp_msgs_per_sec, icmp_msgs_burst). */
+#define XLB_ICMP_RATE_DEFAULT 1000
+#define XLB_ICMP_RATE_MAX 1000000
+#define XLB_ICMP_BURST 50
+
+/* icmp_budget map value (per CPU): a token bucket for too-big replies. */
+struct xlb_icmp_budget {
+	__u64 tokens;		/* in 1e-9 of a reply: a reply costs 1e9; at
+				 * most XLB_ICMP_BURST replies' worth */
+	__u64 last_ns;		/* coarse clock when last refilled; 0 = never
+				 * (the bucket starts full) */
+};
+_Static_assert(sizeof(struct xlb_icmp_budget) == 16,
+	       "xlb_icmp_budget size");
 
 /* Packet and byte counters (per-CPU; userspace sums). */
 struct xlb_counter {

@@ -276,6 +276,14 @@ int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg)
 	return dp_map_update(dp->skel->maps.settings, &zero, cfg);
 }
 
+int dataplane_map_fd(const struct dataplane *dp, const char *name)
+{
+	struct bpf_map *map;
+
+	map = bpf_object__find_map_by_name(dp->skel->obj, name);
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
 int dataplane_set_vip(struct dataplane *dp, const struct xlb_vip_key *key,
 		      const struct xlb_vip_info *info)
 {

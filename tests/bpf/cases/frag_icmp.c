@@ -355,6 +355,64 @@ static void in_fits6(struct pkt *p)
 	      &(struct shape){ .ip_len = MTU - XLB_IP6IP6_OVERHEAD });
 }
 
+/* The budget of too-big replies: empty, at 1 a second. */
+static bool su_icmp_rate_empty(void)
+{
+	struct xlb_config cfg;
+
+	base_config(&cfg);
+	cfg.icmp_rate = 1;
+	return ASSERT_OK(dataplane_set_config(dp, &cfg), "set_config") &&
+	       set_icmp_budget(true);
+}
+
+/* A full budget at 1 a second, spent by a burst of XLB_ICMP_BURST. */
+static bool su_icmp_burst(void)
+{
+	struct xlb_config cfg;
+	bool ok;
+
+	base_config(&cfg);
+	cfg.icmp_rate = 1;
+	ok = ASSERT_OK(dataplane_set_config(dp, &cfg), "set_config");
+	for (int i = 0; ok && i < XLB_ICMP_BURST; i++)
+		ok = prime(in_big4);
+	return ok;
+}
+
+/* Oversize from sources no ICMP error may go to. */
+static const struct tflow f4_mcast = { "224.0.0.5", "203.0.113.10", 40001,
+				       80, IPPROTO_TCP };
+static const struct tflow f6_mcast = { "ff02::1", "2001:db8:100::10", 40001,
+				       80, IPPROTO_TCP };
+
+static void in_big4_mcast(struct pkt *p)
+{
+	build(p, &f4_mcast, &(struct shape){ .ip_len = MTU });
+}
+
+static void in_big6_mcast(struct pkt *p)
+{
+	build(p, &f6_mcast, &(struct shape){ .ip_len = 1461 });
+}
+
+/* An IPv4 later fragment of a tracked datagram, too big with DF: no ICMP
+ * error about a fragment other than the first (RFC 1812 4.3.2.7). */
+static void in_frag4_later_big(struct pkt *p)
+{
+	union xlb_addr s, d;
+
+	addr(f4_frag.src, &s);
+	addr(f4_frag.dst, &d);
+	pkt_init(p);
+	push_l2(p, 0);
+	pkt_ipv4(p, &(struct pkt_ip4){ .src = s.v4, .dst = d.v4, .id = 0x4242,
+				       .df = true, .frag_off = 1480,
+				       .proto = IPPROTO_UDP });
+	pkt_payload(p, MTU - 20);
+	pkt_finish(p);
+}
+
 static const struct test_case cases[] = {
 	/* fragments: one datagram, one backend */
 	CASE("ipv4 first fragment: scheduled, datagram recorded", NULL,
@@ -437,5 +495,25 @@ static const struct test_case cases[] = {
 	     in_big6, XDP_TX, ex_big6, NULL, TOO_BIG),
 	CASE("ipv6 that just fits the MTU once encapsulated is sent", NULL,
 	     in_fits6, XDP_TX, ex_v6_tcp, NULL, FWD_NEW),
+
+	/* too-big replies: rate-limited, only to unicast sources */
+	CASE("oversize, the too-big budget spent: dropped, counted",
+	     su_icmp_rate_empty, in_big4, XDP_DROP, NULL, NULL,
+	     { XLB_FLOW_MISS, 1 }, { XLB_DROP_ICMP_RATE, 1 }),
+	CASE("oversize after a burst of 50 replies at 1/s: dropped",
+	     su_icmp_burst, in_big4, XDP_DROP, NULL, NULL,
+	     { XLB_FLOW_HIT, 1 }, { XLB_DROP_ICMP_RATE, 1 }),
+	CASE("oversize ipv6, the too-big budget spent: dropped",
+	     su_icmp_rate_empty, in_big6, XDP_DROP, NULL, NULL,
+	     { XLB_FLOW_MISS, 1 }, { XLB_DROP_ICMP_RATE, 1 }),
+	CASE("oversize from a multicast source: no icmp, dropped", NULL,
+	     in_big4_mcast, XDP_DROP, NULL, NULL, { XLB_FLOW_MISS, 1 },
+	     { XLB_DROP_OVERSIZE, 1 }),
+	CASE("oversize ipv6 from a multicast source: no icmp, dropped", NULL,
+	     in_big6_mcast, XDP_DROP, NULL, NULL, { XLB_FLOW_MISS, 1 },
+	     { XLB_DROP_OVERSIZE, 1 }),
+	CASE("oversize ipv4 later fragment with DF: no icmp, dropped",
+	     su_frag4, in_frag4_later_big, XDP_DROP, NULL, NULL,
+	     { XLB_FRAG_FOLLOWED, 1 }, { XLB_DROP_OVERSIZE, 1 }),
 };
 CASES(cases, NULL);
