@@ -37,18 +37,25 @@ struct packet {
 	__u8 df;		/* IPv4 don't-fragment (IPv6: always) */
 	__u8 src_only;		/* hash the source address alone (affinity) */
 	__u8 hashed;		/* hash below is computed */
-	__u32 seed;		/* hash seed, from the config */
+	__u32 seed;		/* jhash seed, from the config (no key) */
 	__u32 hash;		/* flow hash, see packet_hash() */
 	__u64 now;		/* coarse clock, read once a VIP matched */
 };
 
 /* The flow hash, computed on first use: a miss needs it for Maglev, the
  * outer header for its source bits and IPv6 flow label; a flow-table hit
- * to an IPv4 backend with no source bits configured never pays for it. */
+ * to an IPv4 backend with no source bits configured never pays for it.
+ * Keyed (SipHash-1-3) when the fleet has a secret key, else jhash with
+ * the seed (lib/hash.h). */
 static __always_inline __u32 packet_hash(struct packet *pkt)
 {
+	__u32 zero = 0;
+
 	if (!pkt->hashed) {
-		pkt->hash = xlb_flow_hash(&pkt->key, pkt->src_only, pkt->seed);
+		pkt->hash = xlb_flow_hash_with(&pkt->key, pkt->src_only,
+					       bpf_map_lookup_elem(&hash_key,
+								   &zero),
+					       pkt->seed);
 		pkt->hashed = 1;
 	}
 	return pkt->hash;

@@ -174,7 +174,8 @@ enum {
 
 /* config map value (one entry, index 0): data-path wide settings. */
 struct xlb_config {
-	__u32 hash_seed;	/* same on every balancer host => same choices */
+	__u32 hash_seed;	/* same on every balancer host => same choices
+				 * (XLB_HASH_JHASH only: see xlb_hash_key) */
 	__u32 flags;		/* XLB_CFG_* */
 	__u8 gw_mac[6];		/* next hop when the FIB has no answer; 0 = none */
 	__u16 mtu;		/* egress MTU when the FIB gives none; 0 = 1500 */
@@ -204,6 +205,24 @@ struct xlb_icmp_budget {
 };
 _Static_assert(sizeof(struct xlb_icmp_budget) == 16,
 	       "xlb_icmp_budget size");
+
+/* Flow hash algorithms (xlb_hash_key.alg). */
+enum {
+	XLB_HASH_JHASH = 0,	/* jhash seeded with xlb_config.hash_seed: no
+				 * secret (the choice before keyed hashing) */
+	XLB_HASH_SIPHASH13 = 1,	/* SipHash-1-3 with the fleet's secret key */
+};
+
+/* hash_key map value (one entry, index 0): the flow hash and its key.
+ * Apart from the settings so that nothing that shows the settings shows
+ * the key, and so that the settings' layout stays as pinned. */
+struct xlb_hash_key {
+	__u64 k0;		/* key bytes 0-7, read as a little-endian word */
+	__u64 k1;		/* key bytes 8-15 */
+	__u32 alg;		/* XLB_HASH_* */
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_hash_key) == 24, "xlb_hash_key size");
 
 /* Packet and byte counters (per-CPU; userspace sums). */
 struct xlb_counter {

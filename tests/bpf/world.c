@@ -168,9 +168,10 @@ bool set_icmp_budget(bool empty)
 }
 
 /* Every case starts from here: no flows, every backend up, first tables,
- * a full ICMP budget. */
+ * no hash key (jhash with SEED), a full ICMP budget. */
 bool reset_world(void)
 {
+	static const struct xlb_hash_key no_key = { .alg = XLB_HASH_JHASH };
 	static bool tables_set;
 	struct xlb_config cfg;
 	bool ok = true;
@@ -178,6 +179,7 @@ bool reset_world(void)
 	base_config(&cfg);
 	ok &= ASSERT_OK(dataplane_clear_flows(dp), "clear_flows");
 	ok &= ASSERT_OK(dataplane_set_config(dp, &cfg), "set_config");
+	ok &= ASSERT_OK(dataplane_set_hash_key(dp, &no_key), "set_hash_key");
 	ok &= set_icmp_budget(false);
 	for (int v = 0; v < NVIPS && ok; v++) {
 		struct tvip *t = &vips[v];

@@ -276,6 +276,14 @@ int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg)
 	return dp_map_update(dp->skel->maps.settings, &zero, cfg);
 }
 
+int dataplane_set_hash_key(struct dataplane *dp,
+			   const struct xlb_hash_key *key)
+{
+	__u32 zero = 0;
+
+	return dp_map_update(dp->skel->maps.hash_key, &zero, key);
+}
+
 int dataplane_map_fd(const struct dataplane *dp, const char *name)
 {
 	struct bpf_map *map;
