@@ -19,6 +19,7 @@
 #include <yaml.h>
 
 #include "core/addr.h"
+#include "core/keyfile.h"
 #include "model/config.h"
 #include "model/maglev.h"
 
@@ -1010,7 +1011,8 @@ static const char *const backend_keys[] = {
 static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
 	"flow_table_size", "hash_seed", "log_level", "gateway_mac",
-	"encap_source4", "encap_source6", "vips", "zone", "bgp", NULL,
+	"encap_source4", "encap_source6", "vips", "zone", "bgp",
+	"hash_secret_file", "icmp_rate", NULL,
 };
 
 static const char *const bgp_keys[] = {
@@ -1812,6 +1814,37 @@ out:
 	return err;
 }
 
+/* A rate a second: "1000/s", or the bare number. */
+static int get_rate(struct ctx *c, yaml_node_t *n, const char *field,
+		    __u32 min, __u32 max, __u32 *out)
+{
+	int err = want_scalar(c, n, field, "a rate such as 1000/s");
+	char num[32];
+	size_t len;
+	bool neg;
+	unsigned long long v;
+
+	if (err)
+		return err;
+	len = strlen(sval(n));
+	if (len > 2 && !strcmp(sval(n) + len - 2, "/s"))
+		len -= 2;
+	if (len >= sizeof(num))
+		return fail(c, n, field, "must be a rate such as 1000/s, got %s",
+			    describe(c, n));
+	memcpy(num, sval(n), len);
+	num[len] = '\0';
+	err = parse_int(num, &neg, &v);
+	if (err == -EINVAL)
+		return fail(c, n, field, "must be a rate such as 1000/s, got %s",
+			    describe(c, n));
+	if (err || neg || v < min || v > max)
+		return fail(c, n, field, "must be %u/s..%u/s, got %s", min, max,
+			    describe(c, n));
+	*out = (__u32)v;
+	return 0;
+}
+
 static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 {
 	struct map m = {};
@@ -1832,6 +1865,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 	if (err)
 		goto out;
 	cfg->flow_table_size = XLB_DEFAULT_FLOW_ENTRIES;
+	cfg->icmp_rate = XLB_ICMP_RATE_DEFAULT;
 
 	kv = map_get(&m, "interfaces");
 	err = kv ? parse_interfaces(c, kv->val, cfg)
@@ -1869,6 +1903,12 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 		err = get_uint(c, kv->val, "hash_seed", 0, UINT32_MAX, &u);
 		cfg->hash_seed = (__u32)u;
 	}
+	if (!err && (kv = map_get(&m, "hash_secret_file")))
+		err = get_path(c, kv->val, "hash_secret_file", PATH_MAX,
+			       &cfg->hash_secret_file);
+	if (!err && (kv = map_get(&m, "icmp_rate")))
+		err = get_rate(c, kv->val, "icmp_rate", 1, XLB_ICMP_RATE_MAX,
+			       &cfg->icmp_rate);
 	if (!err && (kv = map_get(&m, "log_level"))) {
 		err = get_enum(c, kv->val, "log_level", log_level_names,
 			       ARRAY_SIZE(log_level_names), &e);
@@ -2098,7 +2138,31 @@ void config_free(struct xlb_cfg *cfg)
 	free(cfg->metrics_listen);
 	free(cfg->log_level);
 	free(cfg->zone);
+	free(cfg->hash_secret_file);
+	explicit_bzero(&cfg->hash_key, sizeof(cfg->hash_key));
 	free(cfg);
+}
+
+int config_read_hash_key(struct xlb_cfg *cfg, char *err, size_t errlen)
+{
+	__u8 key[16];
+	int ret;
+
+	memset(&cfg->hash_key, 0, sizeof(cfg->hash_key));
+	cfg->hash_key.alg = XLB_HASH_JHASH;
+	if (!cfg->hash_secret_file)
+		return 0;
+	ret = keyfile_read(cfg->hash_secret_file, key, sizeof(key), err,
+			   errlen);
+	if (ret)
+		return ret;
+	for (int i = 7; i >= 0; i--) {	/* little-endian words */
+		cfg->hash_key.k0 = cfg->hash_key.k0 << 8 | key[i];
+		cfg->hash_key.k1 = cfg->hash_key.k1 << 8 | key[8 + i];
+	}
+	cfg->hash_key.alg = XLB_HASH_SIPHASH13;
+	explicit_bzero(key, sizeof(key));
+	return 0;
 }
 
 /* ---- helpers for the agent ---- */
@@ -2147,6 +2211,7 @@ __u32 config_vip_flags(const struct xlb_cfg_vip *vip)
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)
 {
 	dp->hash_seed = cfg->hash_seed;
+	dp->icmp_rate = cfg->icmp_rate;
 	memset(dp->gw_mac, 0, sizeof(dp->gw_mac));
 	if (cfg->has_gateway_mac)
 		memcpy(dp->gw_mac, cfg->gateway_mac, sizeof(dp->gw_mac));

@@ -30,10 +30,17 @@ int maglev_is_prime(__u32 n)
 	return 1;
 }
 
-static __u32 key_hash(__u64 key, __u32 seed, __u32 salt)
+/* A backend's offset and skip come from its key and a salt, hashed as
+ * the flow hash is: SipHash-1-3 with the fleet's key (of the two words
+ * key, salt), or jhash with the seed where there is no key. */
+static __u32 key_hash(__u64 key, const struct xlb_hash_key *hk, __u32 seed,
+		      __u32 salt)
 {
 	__u32 w[12] = { (__u32)key, (__u32)(key >> 32), salt };
+	__u64 m[2] = { key, salt };
 
+	if (hk && hk->alg == XLB_HASH_SIPHASH13)
+		return (__u32)xlb_siphash(m, 2, hk->k0, hk->k1, 1, 3);
 	return xlb_jhash_12words(w, seed);
 }
 
@@ -46,6 +53,13 @@ static int by_key(const void *a, const void *b)
 
 int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		 __u32 *table, __u32 size)
+{
+	return maglev_build_keyed(backends, n, NULL, seed, table, size);
+}
+
+int maglev_build_keyed(const struct maglev_backend *backends, size_t n,
+		       const struct xlb_hash_key *hk, __u32 seed,
+		       __u32 *table, __u32 size)
 {
 	struct walker *w;
 	__u32 filled = 0, max_weight = 0;
@@ -63,8 +77,9 @@ int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		w[nw].id = backends[i].id;
 		w[nw].weight = backends[i].weight;
 		w[nw].key = backends[i].key;
-		w[nw].offset = key_hash(w[nw].key, seed, 0x0ff5e7) % size;
-		w[nw].skip = key_hash(w[nw].key, seed, 0x5c1b) % (size - 1) + 1;
+		w[nw].offset = key_hash(w[nw].key, hk, seed, 0x0ff5e7) % size;
+		w[nw].skip = key_hash(w[nw].key, hk, seed, 0x5c1b) % (size - 1) +
+			     1;
 		if (w[nw].weight > max_weight)
 			max_weight = w[nw].weight;
 		nw++;

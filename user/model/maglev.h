@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "xlb_abi.h"
+
 struct maglev_backend {
 	__u32 id;	/* what the table slots hold */
 	__u32 weight;	/* relative; 0 = no slots */
@@ -20,6 +22,12 @@ struct maglev_backend {
  * all zeros. */
 int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		 __u32 *table, __u32 size);
+/* The same with the flow hash of the data path: keyed with hk (its alg
+ * XLB_HASH_SIPHASH13), or, hk NULL or of alg XLB_HASH_JHASH, jhash with
+ * seed, which is maglev_build(). The result depends on the key too. */
+int maglev_build_keyed(const struct maglev_backend *backends, size_t n,
+		       const struct xlb_hash_key *hk, __u32 seed,
+		       __u32 *table, __u32 size);
 
 int maglev_is_prime(__u32 n);
 
