@@ -186,11 +186,15 @@ $(BUILD)/bench/drop.skel.h: $(BENCH_DROP)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_drop > $@
 
-$(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h
+$(BUILD)/bench/hash.skel.h: $(BUILD)/bench/hash.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_hash > $@
+
+$(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h $(BUILD)/bench/hash.skel.h
 
 # The veth throughput bench's bare forwarder and counting sink, loaded by
 # xlb-benchxdp.
-$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS) | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
