@@ -664,6 +664,14 @@ static int fuzz(__u64 seed, double seconds, const struct fz_seed *seeds,
 	return 0;
 }
 
+/* What a suite says when it cannot even start. */
+static int cannot_start(const char *what, int err)
+{
+	printf("%s: %s (xlb-fuzz needs root)\n0 passed, 1 failed\n", what,
+	       strerror(err));
+	return 1;
+}
+
 static void usage(const char *prog)
 {
 	fprintf(stderr,
@@ -722,21 +730,18 @@ int main(int argc, char **argv)
 		seed = smoke ? 1 : (__u64)time(NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	log_init(LOG_LVL_WARN);
-	if (unshare(CLONE_NEWNET)) {
-		printf("unshare(CLONE_NEWNET): %s (needs root)\n",
-		       strerror(errno));
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
+	/* a network namespace of its own: nothing here touches the host's */
+	if (unshare(CLONE_NEWNET))
+		return cannot_start("unshare(CLONE_NEWNET)", errno);
 	err = fz_load_seeds(seeds_dir, &seeds, &nseeds);
 	if (err)
 		fprintf(stderr, "seeds in %s: %s\n", seeds_dir, strerror(-err));
 	dp = dataplane_open(&dopts);
-	if (!dp || world_setup()) {
-		printf("setting up the balancer failed: %s\n", strerror(errno));
-		printf("0 passed, 1 failed\n");
-		return 1;
-	}
+	if (!dp)
+		return cannot_start("loading the balancer", errno);
+	err = world_setup();
+	if (err)
+		return cannot_start("setting up its maps", -err);
 	for (int i = 0; i < XLB_REASON_MAX; i++) {
 		const char *n = xlb_reason_name((unsigned int)i);
 

@@ -358,27 +358,34 @@ static void gen_flow(struct fz_rng *r, struct pkt *p)
 		v->port ? v->port : (__u16)fz_below(r, 65536), l3);
 }
 
+/* Mostly (percent) one of the n things sent (a ring), or else one made
+ * up into made: a client of a VIP, a port, a datagram id. */
+static const struct sent *pick_sent(struct fz_rng *r, const struct sent *ring,
+				    size_t n, __u32 percent,
+				    struct sent *made)
+{
+	const struct fz_vip *v = &fz_vips[fz_below(r, (__u32)fz_nvips)];
+
+	if (n && chance(r, percent))
+		return &ring[fz_below(r, n < RING ? (__u32)n : RING)];
+	*made = (struct sent){ .family = v->family, .proto = v->proto,
+			       .dst = v->vaddr, .sport = pick_port(r),
+			       .dport = v->port,
+			       .frag_id = fz_below(r, 65536) };
+	pick_client(r, v->family, &made->src);
+	return made;
+}
+
 /* An ICMP error quoting a flow sent before (or a made-up one), sent to
  * the VIP that flow went to (or elsewhere). */
 static void gen_icmp(struct fz_rng *r, struct pkt *p)
 {
-	struct sent made, *s = &made;
+	struct sent made;
+	const struct sent *s = pick_sent(r, flows_sent, nflows, 80, &made);
 	union xlb_addr router, to;
 	__u8 l4[8] = { 0 };
 	size_t more;
 
-	if (nflows && chance(r, 80)) {
-		s = &flows_sent[fz_below(r, nflows < RING ? (__u32)nflows
-							    : RING)];
-	} else {
-		const struct fz_vip *v = &fz_vips[fz_below(r,
-							   (__u32)fz_nvips)];
-
-		made = (struct sent){ .family = v->family, .proto = v->proto,
-				      .dst = v->vaddr, .sport = pick_port(r),
-				      .dport = v->port };
-		pick_client(r, v->family, &made.src);
-	}
 	memset(&router, 0, sizeof(router));
 	inet_pton(s->family == XLB_FAMILY_V4 ? AF_INET : AF_INET6,
 		  s->family == XLB_FAMILY_V4 ? "198.51.100.254"
@@ -422,22 +429,11 @@ static void gen_icmp(struct fz_rng *r, struct pkt *p)
 /* A later fragment of a datagram begun before (or of none). */
 static void gen_frag_later(struct fz_rng *r, struct pkt *p)
 {
-	struct sent made, *s = &made;
+	struct sent made;
+	const struct sent *s = pick_sent(r, frags_sent, nfrags, 85, &made);
 	__u16 off = (__u16)(8 * (1 + fz_below(r, 400)));
 	size_t l3;
 
-	if (nfrags && chance(r, 85)) {
-		s = &frags_sent[fz_below(r, nfrags < RING ? (__u32)nfrags
-							    : RING)];
-	} else {
-		const struct fz_vip *v = &fz_vips[fz_below(r,
-							   (__u32)fz_nvips)];
-
-		made = (struct sent){ .family = v->family, .proto = v->proto,
-				      .dst = v->vaddr,
-				      .frag_id = fz_below(r, 65536) };
-		pick_client(r, v->family, &made.src);
-	}
 	pkt_init(p);
 	push_tags(r, p);
 	l3 = p->len;

@@ -524,60 +524,69 @@ int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)
 }
 
 /* Sums one per-CPU entry of nwords 64-bit words. */
-int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
+/* Entries 0..n-1 of a per-CPU array into vals (an entry's CPUs in a
+ * row): in one batch lookup, or one lookup an entry where the kernel has
+ * no batch lookup for arrays. */
+static int lookup_percpu_all(int fd, __u32 n, __u64 *vals, size_t stride)
+{
+	__u32 *keys = calloc(n, sizeof(*keys)), count = n, next;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		count = 0;
+	for (__u32 i = 0; i < count && !err; i++)
+		if (keys[i] != i)	/* an array's keys come in order */
+			err = -EIO;
+	for (__u32 i = count; i < n && !err; i++)
+		if (bpf_map_lookup_elem(fd, &i, vals + (size_t)i * stride))
+			err = -errno;
+	free(keys);
+	return err;
+}
+
+/* Sums over the CPUs nwords 64-bit words of per-CPU entries idx..idx+n-1
+ * (all: idx 0) into sum[0..n*nwords-1]. */
+static int read_percpu(struct bpf_map *map, __u32 idx, __u32 n, __u64 *sum,
 		       size_t nwords)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(map);
+	size_t stride;
 	__u64 *vals;
 	int err = 0;
 
 	if (ncpu < 0)
 		return ncpu;
-	vals = calloc((size_t)ncpu * nwords, sizeof(__u64));
+	stride = (size_t)ncpu * nwords;
+	vals = calloc(stride * n, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(bpf_map__fd(map), &idx, vals)) {
+	if (n > 1)
+		err = idx ? -EINVAL : lookup_percpu_all(fd, n, vals, stride);
+	else if (bpf_map_lookup_elem(fd, &idx, vals))
 		err = -errno;
-		goto out;
-	}
-	memset(sum, 0, nwords * sizeof(__u64));
-	for (int c = 0; c < ncpu; c++)
-		for (size_t w = 0; w < nwords; w++)
-			sum[w] += vals[(size_t)c * nwords + w];
-out:
+	memset(sum, 0, n * nwords * sizeof(*sum));
+	for (size_t e = 0; e < n && !err; e++)
+		for (size_t c = 0; c < (size_t)ncpu; c++)
+			for (size_t w = 0; w < nwords; w++)
+				sum[e * nwords + w] +=
+					vals[e * stride + c * nwords + w];
 	free(vals);
 	return err;
 }
 
-/* Every reason in one syscall (a batch lookup); one per reason where the
- * kernel has no batch lookup for arrays. */
+int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
+		   size_t nwords)
+{
+	return read_percpu(map, idx, 1, sum, nwords);
+}
+
+/* Every reason in one syscall: the fuzzer reads them after each frame. */
 int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX])
 {
-	int fd = bpf_map__fd(dp->skel->maps.reasons);
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 keys[XLB_REASON_MAX], count = XLB_REASON_MAX, next;
-	__u64 *vals;
-	int err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc((size_t)ncpu * XLB_REASON_MAX, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &count, NULL) &&
-	    errno != ENOENT)
-		count = 0;	/* no batch: one at a time below */
-	memset(out, 0, XLB_REASON_MAX * sizeof(*out));
-	for (__u32 i = 0; i < count; i++) {
-		if (keys[i] >= XLB_REASON_MAX)
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[keys[i]] += vals[(size_t)i * ncpu + c];
-	}
-	for (__u32 r = count; r < XLB_REASON_MAX && !err; r++)
-		err = dp_read_percpu(dp->skel->maps.reasons, r, &out[r], 1);
-	free(vals);
-	return err;
+	return read_percpu(dp->skel->maps.reasons, 0, XLB_REASON_MAX, out, 1);
 }
 
 int dataplane_read_vip_stats(struct dataplane *dp, __u32 vip_id,

@@ -27,7 +27,10 @@ static void ex_frag4_first(const struct pkt *in, struct pkt *out)
 	expect_fwd(in, out, V4_UDP, &f4_frag);
 }
 
-static void frag4_later(struct pkt *p, __u16 id)
+/* A later fragment of f4_frag's datagram id: at offset off (bytes), with
+ * DF as asked, len bytes of it. */
+static void frag4_later_as(struct pkt *p, __u16 id, __u16 off, bool df,
+			   size_t len)
 {
 	union xlb_addr s, d;
 
@@ -36,10 +39,15 @@ static void frag4_later(struct pkt *p, __u16 id)
 	pkt_init(p);
 	push_l2(p, 0);
 	pkt_ipv4(p, &(struct pkt_ip4){ .src = s.v4, .dst = d.v4, .id = id,
-				       .frag_off = 72,
+				       .df = df, .frag_off = off,
 				       .proto = IPPROTO_UDP });
-	pkt_payload(p, 40);
+	pkt_payload(p, len);
 	pkt_finish(p);
+}
+
+static void frag4_later(struct pkt *p, __u16 id)
+{
+	frag4_later_as(p, id, 72, false, 40);
 }
 
 static void in_frag4_later(struct pkt *p)
@@ -400,17 +408,7 @@ static void in_big6_mcast(struct pkt *p)
  * error about a fragment other than the first (RFC 1812 4.3.2.7). */
 static void in_frag4_later_big(struct pkt *p)
 {
-	union xlb_addr s, d;
-
-	addr(f4_frag.src, &s);
-	addr(f4_frag.dst, &d);
-	pkt_init(p);
-	push_l2(p, 0);
-	pkt_ipv4(p, &(struct pkt_ip4){ .src = s.v4, .dst = d.v4, .id = 0x4242,
-				       .df = true, .frag_off = 1480,
-				       .proto = IPPROTO_UDP });
-	pkt_payload(p, MTU - 20);
-	pkt_finish(p);
+	frag4_later_as(p, 0x4242, 1480, true, MTU - 20);
 }
 
 static const struct test_case cases[] = {
