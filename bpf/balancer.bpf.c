@@ -105,7 +105,9 @@ static __always_inline int verdict(__u32 reason)
  * came from (pkt->key.dst, the outer destination, still holds it). The
  * quoted IP header and ports must lie within the IP packet (ip_end), and
  * the quoted packet be no later fragment (whose first bytes are no
- * ports); only the first 8 bytes of the quoted L4 header are promised. */
+ * ports); only the first 8 bytes of the quoted L4 header are promised.
+ * Each bound is checked against data_end too: ip_end is within it, but
+ * the verifier only takes data_end for a bound it may read up to. */
 static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
 					       void *data_end, void *ip_end,
 					       struct packet *pkt)
