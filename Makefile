@@ -50,6 +50,11 @@ BPF_TESTS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/*_te
 PACKET_TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,tests/bpf/world.c \
 	$(wildcard tests/bpf/cases/*.c))
 TESTLOAD := $(BUILD)/tests/xlb-testload
+# The packet fuzzer: tests/fuzz/*.c, with the packet tests' builder.
+FUZZ := $(BUILD)/tests/xlb-fuzz
+FUZZ_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/fuzz/*.c))
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= 0
 BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap \
 	$(BUILD)/tests/xlb-failpoll $(BUILD)/tests/xlb-udpflood \
 	$(BUILD)/tests/xlb-benchxdp $(BUILD)/tests/xlb-httpd \
@@ -58,7 +63,7 @@ BENCH_TOOL := $(BUILD)/tests/xlb-bench $(BUILD)/tests/xlb-tableswap \
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 .DELETE_ON_ERROR:
-.PHONY: all test bench demo check format clean install uninstall help deps
+.PHONY: all test bench fuzz demo check format clean install uninstall help deps
 
 all: $(XLB) $(BPF_OBJS)
 
@@ -66,6 +71,8 @@ help:
 	@echo "make            build bpf objects, skeletons and $(XLB)"
 	@echo "make test       run every test suite (needs root)"
 	@echo "make bench      data-path benchmarks"
+	@echo "make fuzz       packet fuzzer, FUZZ_SECONDS=600 (needs root;"
+	@echo "                FUZZ_SEED=N repeats a run)"
 	@echo "make demo       namespaces, balanced traffic, failover"
 	@echo "make check      layering of user/, clang-format, cppcheck, shellcheck"
 	@echo "make install    binary, man page, completion, unit, sample config"
@@ -138,11 +145,26 @@ $(BUILD)/tests/%: tests/bpf/%.c $(LIB_OBJS) $(wildcard tests/bpf/*.h) | $(BUILD)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(filter %.o,$^) -o $@ $(LDLIBS)
 
+$(BUILD)/tests/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c $(SKELS) | $(BUILD)/tests/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Itests/fuzz -c $< -o $@
+
+$(FUZZ): $(FUZZ_OBJS) $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz: all $(FUZZ)
+	$(Q)$(FUZZ) -t $(FUZZ_SECONDS) $(if $(filter-out 0,$(FUZZ_SEED)),-s $(FUZZ_SEED)) \
+		-d tests/fuzz/seeds -o $(BUILD)/fuzz
+
 $(BUILD)/tests/xlb-%: tests/tools/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC-TOOL,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
-test: all $(UNIT_TESTS) $(BPF_TESTS) $(TESTLOAD)
+test: all $(UNIT_TESTS) $(BPF_TESTS) $(TESTLOAD) $(FUZZ)
 	$(Q)tests/run.sh $(BUILD)
 
 bench: all $(BENCH_TOOL)
@@ -164,11 +186,15 @@ $(BUILD)/bench/drop.skel.h: $(BENCH_DROP)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_drop > $@
 
-$(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h
+$(BUILD)/bench/hash.skel.h: $(BUILD)/bench/hash.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xlb_bench_hash > $@
+
+$(BUILD)/tests/xlb-bench: $(BUILD)/bench/drop.skel.h $(BUILD)/bench/hash.skel.h
 
 # The veth throughput bench's bare forwarder and counting sink, loaded by
 # xlb-benchxdp.
-$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/bench
+$(BUILD)/bench/%.bpf.o: tests/bench/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS) | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -244,4 +270,4 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/asan/user/*/*.d $(BUILD)/tests/*.d \
-	$(BUILD)/tests/bpf/*.d $(BUILD)/tests/bpf/cases/*.d)
+	$(BUILD)/tests/bpf/*.d $(BUILD)/tests/bpf/cases/*.d $(BUILD)/tests/fuzz/*.d)

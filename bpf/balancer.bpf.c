@@ -13,6 +13,7 @@
 #include "lib/encap.h"
 #include "lib/track.h"
 #include "lib/nexthop.h"
+#include "lib/ratelimit.h"
 
 /* parse_packet's answer when the packet may belong to a VIP. */
 #define XLB_CANDIDATE XLB_REASON_MAX
@@ -36,18 +37,25 @@ struct packet {
 	__u8 df;		/* IPv4 don't-fragment (IPv6: always) */
 	__u8 src_only;		/* hash the source address alone (affinity) */
 	__u8 hashed;		/* hash below is computed */
-	__u32 seed;		/* hash seed, from the config */
+	__u32 seed;		/* jhash seed, from the config (no key) */
 	__u32 hash;		/* flow hash, see packet_hash() */
 	__u64 now;		/* coarse clock, read once a VIP matched */
 };
 
 /* The flow hash, computed on first use: a miss needs it for Maglev, the
  * outer header for its source bits and IPv6 flow label; a flow-table hit
- * to an IPv4 backend with no source bits configured never pays for it. */
+ * to an IPv4 backend with no source bits configured never pays for it.
+ * Keyed (SipHash-1-3) when the fleet has a secret key, else jhash with
+ * the seed (lib/hash.h). */
 static __always_inline __u32 packet_hash(struct packet *pkt)
 {
+	__u32 zero = 0;
+
 	if (!pkt->hashed) {
-		pkt->hash = xlb_flow_hash(&pkt->key, pkt->src_only, pkt->seed);
+		pkt->hash = xlb_flow_hash_with(&pkt->key, pkt->src_only,
+					       bpf_map_lookup_elem(&hash_key,
+								   &zero),
+					       pkt->seed);
 		pkt->hashed = 1;
 	}
 	return pkt->hash;
@@ -93,26 +101,36 @@ static __always_inline int verdict(__u32 reason)
 
 /* ICMP frag-needed about a packet the VIP sent (a backend's reply): the
  * quoted header runs VIP -> client, so the client's flow is its reverse.
- * Only the first 8 bytes of the quoted L4 header are promised. */
+ * It is about a VIP flow only if sent to the address the quoted packet
+ * came from (pkt->key.dst, the outer destination, still holds it). The
+ * quoted IP header and ports must lie within the IP packet (ip_end), and
+ * the quoted packet be no later fragment (whose first bytes are no
+ * ports); only the first 8 bytes of the quoted L4 header are promised.
+ * Each bound is checked against data_end too: ip_end is within it, but
+ * the verifier only takes data_end for a bound it may read up to. */
 static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
-					       void *data_end,
+					       void *data_end, void *ip_end,
 					       struct packet *pkt)
 {
 	struct icmphdr *icmp = nh->pos;
 	struct iphdr *inner;
 	__be16 *ports;
 
-	if ((void *)(icmp + 1) > data_end)
+	if ((void *)(icmp + 1) > data_end || (void *)(icmp + 1) > ip_end)
 		return XLB_DROP_MALFORMED;
 	if (icmp->type != ICMP_DEST_UNREACH || icmp->code != ICMP_FRAG_NEEDED)
 		return XLB_PASS_NOT_VIP;
 	inner = (void *)(icmp + 1);
-	if ((void *)(inner + 1) > data_end || inner->ihl < 5)
+	if ((void *)(inner + 1) > data_end || (void *)(inner + 1) > ip_end ||
+	    inner->version != 4 || inner->ihl < 5)
 		return XLB_PASS_UNPARSED;
 	ports = (void *)inner + inner->ihl * 4;
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end ||
+	    (inner->frag_off & bpf_htons(IP_OFFSET)))
 		return XLB_PASS_UNPARSED;
 	if (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	if (inner->saddr != pkt->key.dst.v4)
 		return XLB_PASS_NOT_VIP;
 	pkt->key.src.v4 = inner->daddr;
 	pkt->key.dst.v4 = inner->saddr;
@@ -126,22 +144,28 @@ static __always_inline __u32 parse_icmp4_error(struct hdr_cursor *nh,
 /* The IPv6 twin: packet-too-big quoting VIP -> client (no extension
  * headers in the quote; anything else is passed on). */
 static __always_inline __u32 parse_icmp6_error(struct hdr_cursor *nh,
-					       void *data_end,
+					       void *data_end, void *ip_end,
 					       struct packet *pkt)
 {
 	struct icmp6hdr *icmp6 = nh->pos;
 	struct ipv6hdr *inner;
 	__be16 *ports;
 
-	if ((void *)(icmp6 + 1) > data_end)
+	if ((void *)(icmp6 + 1) > data_end || (void *)(icmp6 + 1) > ip_end)
 		return XLB_DROP_MALFORMED;
 	if (icmp6->icmp6_type != ICMPV6_PKT_TOOBIG)
 		return XLB_PASS_NOT_VIP;
 	inner = (void *)(icmp6 + 1);
 	ports = (void *)(inner + 1);
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > ip_end ||
+	    inner->version != 6)
 		return XLB_PASS_UNPARSED;
 	if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP)
+		return XLB_PASS_NOT_VIP;
+	if (inner->saddr.in6_u.u6_addr32[0] != pkt->key.dst.v6[0] ||
+	    inner->saddr.in6_u.u6_addr32[1] != pkt->key.dst.v6[1] ||
+	    inner->saddr.in6_u.u6_addr32[2] != pkt->key.dst.v6[2] ||
+	    inner->saddr.in6_u.u6_addr32[3] != pkt->key.dst.v6[3])
 		return XLB_PASS_NOT_VIP;
 	__builtin_memcpy(pkt->key.src.v6, &inner->daddr, 16);
 	__builtin_memcpy(pkt->key.dst.v6, &inner->saddr, 16);
@@ -165,6 +189,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 	struct iphdr *iph;
 	int eth_type, proto;
 	__u16 frag_off;
+	void *ip_end;
 
 	eth_type = parse_ethhdr(&nh, data_end, &eth);
 	if (eth_type == XLB_PARSE_MALFORMED)
@@ -182,6 +207,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		pkt->key.dst.v4 = iph->daddr;
 		pkt->key.proto = proto;
 		pkt->ip_len = bpf_ntohs(iph->tot_len);
+		ip_end = (void *)iph + pkt->ip_len;
 		pkt->tos = iph->tos;
 		frag_off = bpf_ntohs(iph->frag_off);
 		pkt->df = !!(frag_off & IP_DF);
@@ -193,7 +219,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		if (frag_off & IP_MF)
 			pkt->kind = PKT_FRAG_FIRST;
 		if (proto == IPPROTO_ICMP)
-			return parse_icmp4_error(&nh, data_end, pkt);
+			return parse_icmp4_error(&nh, data_end, ip_end, pkt);
 	} else if (eth_type == bpf_htons(ETH_P_IPV6)) {
 		proto = parse_ip6hdr(&nh, data_end, &ip6h, &frag);
 		if (proto == XLB_PARSE_UNPARSED)
@@ -205,6 +231,7 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		__builtin_memcpy(pkt->key.dst.v6, &ip6h->daddr, 16);
 		pkt->key.proto = proto;
 		pkt->ip_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+		ip_end = (void *)ip6h + pkt->ip_len;
 		pkt->tos = (ip6h->priority << 4) | (ip6h->flow_lbl[0] >> 4);
 		pkt->df = 1;
 		pkt->frag_id = frag.id;
@@ -215,19 +242,16 @@ static __always_inline __u32 parse_packet(struct xdp_md *ctx,
 		if (frag.more)
 			pkt->kind = PKT_FRAG_FIRST;
 		if (proto == IPPROTO_ICMPV6)
-			return parse_icmp6_error(&nh, data_end, pkt);
+			return parse_icmp6_error(&nh, data_end, ip_end, pkt);
 	} else {
 		return XLB_PASS_NOT_IP;
 	}
 
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return XLB_PASS_NOT_VIP;
-	if (parse_ports(&nh, data_end, proto, &pkt->key.sport,
-			&pkt->key.dport, &pkt->tcp_flags))
-		return XLB_DROP_MALFORMED;
-	/* The frame may run past the IP packet (Ethernet padding): the L4
-	 * header must end within the packet's own length, too. */
-	if (nh.pos - data > pkt->l2_len + pkt->ip_len)
+	if (parse_ports(&nh, data_end, ip_end, pkt->kind == PKT_FRAG_FIRST,
+			proto, &pkt->key.sport, &pkt->key.dport,
+			&pkt->tcp_flags))
 		return XLB_DROP_MALFORMED;
 	return XLB_CANDIDATE;
 }
@@ -378,6 +402,27 @@ static __always_inline __u32 select_backend(struct packet *pkt,
 	return id;
 }
 
+/* Where an ICMP error about a VIP flow goes: where the flow goes, and only
+ * for a flow the table holds. A lookup, never an insert: an error quoting
+ * a tuple is no evidence of a flow (anyone can quote any tuple), so it
+ * neither starts nor refreshes one. A flow whose backend is no longer
+ * usable: where its next packet will be rescheduled to. Returns the
+ * backend id, or 0 with reason set. */
+static __always_inline __u32 icmp_error_backend(struct packet *pkt,
+						const struct xlb_vip_info *vip,
+						__u32 *reason)
+{
+	struct xlb_flow *flow = bpf_map_lookup_elem(&flows, &pkt->key);
+
+	if (!flow) {
+		*reason = XLB_DROP_ICMP_NO_FLOW;
+		return 0;
+	}
+	if (usable_backend(flow->backend_id))
+		return flow->backend_id;
+	return maglev_pick(vip->vip_id, packet_hash(pkt), reason);
+}
+
 static __always_inline void frag_key(const struct packet *pkt,
 				     struct xlb_frag_key *fk)
 {
@@ -409,16 +454,40 @@ static __always_inline int mac_is_zero(const __u8 *mac)
 	return !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]);
 }
 
+/* Whether an ICMP error may go to the packet's source: not to the
+ * unspecified, loopback, multicast or broadcast addresses (RFC 1812
+ * 4.3.2.7, RFC 4443 2.4 (e)), which no one who could take it sends from. */
+static __always_inline bool unicast_source(const struct xlb_flow_key *key)
+{
+	__u32 w0 = bpf_ntohl(key->src.v6[0]);
+
+	if (key->family == XLB_FAMILY_V4)
+		return (w0 >> 24) != 0 && (w0 >> 24) != 127 &&
+		       (w0 >> 24) < 224;
+	if ((w0 >> 24) == 0xff)
+		return false;
+	return w0 || key->src.v6[1] || key->src.v6[2] ||
+	       bpf_ntohl(key->src.v6[3]) > 1;
+}
+
 /* Answers an oversize packet with ICMP, or drops it when ICMP is not
- * allowed (IPv4 without DF, or the packet is itself an ICMP error). */
+ * allowed (IPv4 without DF, the packet is itself an ICMP error or an IPv4
+ * fragment other than the first, its source could not take it) or over
+ * the rate (per CPU, cfg->icmp_rate a second). */
 static __always_inline __u32 too_big(struct xdp_md *ctx, struct packet *pkt,
+				     const struct xlb_config *cfg,
 				     struct l2_saved *l2, __u32 mtu,
 				     __u32 overhead)
 {
 	__u32 report = mtu > overhead ? mtu - overhead : 0;
 
-	if (!pkt->df || pkt->kind == PKT_ICMP_ERROR)
+	if (!pkt->df || pkt->kind == PKT_ICMP_ERROR ||
+	    (pkt->kind == PKT_FRAG_LATER &&
+	     pkt->key.family == XLB_FAMILY_V4) ||
+	    !unicast_source(&pkt->key))
 		return XLB_DROP_OVERSIZE;
+	if (!icmp_budget_take(cfg->icmp_rate, pkt->now))
+		return XLB_DROP_ICMP_RATE;
 	if (pkt->key.family == XLB_FAMILY_V4) {
 		if (report < XLB_ICMP4_MIN_MTU)
 			report = XLB_ICMP4_MIN_MTU;
@@ -465,14 +534,14 @@ static __always_inline __u32 encap_and_send(struct xdp_md *ctx,
 		rc = nexthop_lookup(ctx, be_id, be, &o.src,
 				    pkt->ip_len + overhead, pkt->now, &nh);
 	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return too_big(ctx, pkt, &l2, nh.mtu, overhead);
+		return too_big(ctx, pkt, cfg, &l2, nh.mtu, overhead);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* No FIB answer: the configured gateway, if any. */
 		if (mac_is_zero(cfg->gw_mac))
 			return XLB_DROP_NO_ROUTE;
 		mtu = cfg->mtu ? cfg->mtu : 1500;
 		if (pkt->ip_len + overhead > mtu)
-			return too_big(ctx, pkt, &l2, mtu, overhead);
+			return too_big(ctx, pkt, cfg, &l2, mtu, overhead);
 		nh.ifindex = cfg->gw_ifindex ? cfg->gw_ifindex
 					     : ctx->ingress_ifindex;
 		__builtin_memcpy(nh.dmac, cfg->gw_mac, ETH_ALEN);
@@ -567,7 +636,10 @@ int xlb_balancer(struct xdp_md *ctx)
 	if (pkt.key.proto == IPPROTO_TCP &&
 	    (pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
 		packet_hash(&pkt);
-	id = select_backend(&pkt, vip, &reason);
+	if (pkt.kind == PKT_ICMP_ERROR)
+		id = icmp_error_backend(&pkt, vip, &reason);
+	else
+		id = select_backend(&pkt, vip, &reason);
 	if (!id) {
 		if (reason == XLB_DROP_ALL_DOWN &&
 		    (vip->flags & XLB_VIP_PASS_ALL_DOWN))

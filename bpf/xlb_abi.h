@@ -215,7 +215,8 @@ enum {
 
 /* config map value (one entry, index 0): data-path wide settings. */
 struct xlb_config {
-	__u32 hash_seed;	/* same on every balancer host => same choices */
+	__u32 hash_seed;	/* same on every balancer host => same choices
+				 * (XLB_HASH_JHASH only: see xlb_hash_key) */
 	__u32 flags;		/* XLB_CFG_* */
 	__u8 gw_mac[6];		/* next hop when the FIB has no answer; 0 = none */
 	__u16 mtu;		/* egress MTU when the FIB gives none; 0 = 1500 */
@@ -225,9 +226,44 @@ struct xlb_config {
 				 * their receive queues (0..16) */
 	__be32 src4;		/* outer IPv4 source base, network order */
 	__be32 src6[4];		/* outer IPv6 source base, network order */
-	__u32 pad;
+	__u32 icmp_rate;	/* too-big replies a second, per CPU; 0 =
+				 * XLB_ICMP_RATE_DEFAULT (was pad: zero) */
 };
 _Static_assert(sizeof(struct xlb_config) == 48, "xlb_config size");
+
+/* Too-big replies: the default rate per CPU, and how many may go out at
+ * once after a quiet spell (Linux's icmp_msgs_per_sec, icmp_msgs_burst). */
+#define XLB_ICMP_RATE_DEFAULT 1000
+#define XLB_ICMP_RATE_MAX 1000000
+#define XLB_ICMP_BURST 50
+
+/* icmp_budget map value (per CPU): a token bucket for too-big replies. */
+struct xlb_icmp_budget {
+	__u64 tokens;		/* in 1e-9 of a reply: a reply costs 1e9; at
+				 * most XLB_ICMP_BURST replies' worth */
+	__u64 last_ns;		/* coarse clock when last refilled; 0 = never
+				 * (the bucket starts full) */
+};
+_Static_assert(sizeof(struct xlb_icmp_budget) == 16,
+	       "xlb_icmp_budget size");
+
+/* Flow hash algorithms (xlb_hash_key.alg). */
+enum {
+	XLB_HASH_JHASH = 0,	/* jhash seeded with xlb_config.hash_seed: no
+				 * secret (the choice before keyed hashing) */
+	XLB_HASH_SIPHASH13 = 1,	/* SipHash-1-3 with the fleet's secret key */
+};
+
+/* hash_key map value (one entry, index 0): the flow hash and its key.
+ * Apart from the settings so that nothing that shows the settings shows
+ * the key, and so that the settings' layout stays as pinned. */
+struct xlb_hash_key {
+	__u64 k0;		/* key bytes 0-7, read as a little-endian word */
+	__u64 k1;		/* key bytes 8-15 */
+	__u32 alg;		/* XLB_HASH_* */
+	__u32 pad;		/* zero */
+};
+_Static_assert(sizeof(struct xlb_hash_key) == 24, "xlb_hash_key size");
 
 /* Packet and byte counters (per-CPU; userspace sums). */
 struct xlb_counter {
@@ -264,6 +300,9 @@ enum xlb_reason {
 	XLB_FRAG_FOLLOWED,	/* later fragment sent to its datagram's backend */
 	XLB_FLOW_SYN_RETRY,	/* TCP SYN on an existing flow: the client is
 				 * retrying, its backend may not answer */
+	XLB_DROP_ICMP_RATE,	/* too big, the ICMP reply over the rate */
+	XLB_DROP_ICMP_NO_FLOW,	/* ICMP error quoting a VIP flow the flow
+				 * table does not hold */
 	XLB_REASON_MAX,
 };
 

@@ -58,6 +58,12 @@ for t in tests/bpf/*_test.c; do
 	[ -e "$t" ] || continue
 	run_suite "bpf/$(basename "$t" .c)" "$BUILD/tests/$(basename "$t" .c)"
 done
+# the packet fuzzer's smoke: its seed frames, then a few seconds from a
+# fixed seed (make fuzz runs it as long as asked)
+if [ -x "$BUILD/tests/xlb-fuzz" ]; then
+	run_suite "fuzz/smoke" "$BUILD/tests/xlb-fuzz" --smoke -t 5 -s 1 \
+		-d tests/fuzz/seeds -o "$BUILD/fuzz"
+fi
 for s in tests/netns/test_*.sh; do
 	[ -e "$s" ] || continue
 	run_suite "netns/$(basename "$s" .sh)" timeout 600 bash "$s" "$BUILD"

@@ -81,6 +81,22 @@ struct {
 	__type(value, struct xlb_config);
 } settings SEC(".maps");
 
+/* The flow hash and its secret key (struct xlb_hash_key), one entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_hash_key);
+} hash_key SEC(".maps");
+
+/* Too-big replies still allowed (per CPU, a token bucket: ratelimit.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_icmp_budget);
+} icmp_budget SEC(".maps");
+
 /* backend id -> its next hop from the FIB (per CPU, a cache: nexthop.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

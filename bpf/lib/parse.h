@@ -81,9 +81,11 @@ struct ipv6_frag_info {
 };
 
 /* IPv6 plus hop-by-hop, routing, destination-options and fragment headers
- * (at most XLB_MAX_IPV6_EXT of them). Returns the upper-layer protocol, or
- * XLB_PARSE_UNPARSED for a longer chain. A non-first fragment stops the walk
- * and returns the protocol named in its fragment header. */
+ * (at most XLB_MAX_IPV6_EXT of them), each of which must end within the
+ * packet as payload_len has it (the frame may run on: padding). Returns
+ * the upper-layer protocol, or XLB_PARSE_UNPARSED for a longer chain. A
+ * non-first fragment stops the walk and returns the protocol named in its
+ * fragment header. */
 static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 					struct ipv6hdr **ip6hdr,
 					struct ipv6_frag_info *frag)
@@ -91,6 +93,7 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 	struct ipv6hdr *ip6h = nh->pos;
 	struct ipv6_opt_hdr *opt;
 	struct frag_hdr *fh;
+	void *ip_end;
 	__u8 nexthdr;
 	int i;
 
@@ -98,12 +101,15 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 		return XLB_PARSE_MALFORMED;
 	if (ip6h->version != 6)
 		return XLB_PARSE_MALFORMED;
-	if ((void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) > data_end)
+	ip_end = (void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len);
+	if (ip_end > data_end)
 		return XLB_PARSE_MALFORMED;
 	nh->pos = ip6h + 1;
 	*ip6hdr = ip6h;
 	nexthdr = ip6h->nexthdr;
 
+	/* Each header is checked against data_end for the verifier (it
+	 * reads through that pointer) and against ip_end for the rule. */
 #pragma unroll
 	for (i = 0; i < XLB_MAX_IPV6_EXT; i++) {
 		switch (nexthdr) {
@@ -116,12 +122,13 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 			nexthdr = opt->nexthdr;
 			/* hdrlen counts 8-byte units after the first 8. */
 			nh->pos += (opt->hdrlen + 1) * 8;
-			if (nh->pos > data_end)
+			if (nh->pos > data_end || nh->pos > ip_end)
 				return XLB_PARSE_MALFORMED;
 			break;
 		case IPPROTO_FRAGMENT:
 			fh = nh->pos;
-			if ((void *)(fh + 1) > data_end)
+			if ((void *)(fh + 1) > data_end ||
+			    (void *)(fh + 1) > ip_end)
 				return XLB_PARSE_MALFORMED;
 			frag->fragmented = 1;
 			frag->id = bpf_ntohl(fh->identification);
@@ -146,17 +153,27 @@ static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 	return nexthdr;
 }
 
-/* TCP or UDP ports (and TCP flags). Returns 0 or XLB_PARSE_MALFORMED. */
+/* TCP or UDP ports (and TCP flags). Returns 0 or XLB_PARSE_MALFORMED. The
+ * header must end within the IP packet (ip_end; the frame may run on):
+ * TCP with its options (data offset 5 or more), and UDP with a length of
+ * at least 8 that does not run past the packet. A UDP length short of it
+ * leaves a surplus area (UDP options use it; the receiving stack ignores
+ * it): forwarded. In a first fragment the UDP length counts the whole
+ * datagram, so only its lower bound holds. */
 static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
-				       __u8 proto, __be16 *sport, __be16 *dport,
-				       __u8 *tcp_flags)
+				       void *ip_end, bool first_frag,
+				       __u8 proto, __be16 *sport,
+				       __be16 *dport, __u8 *tcp_flags)
 {
 	struct tcphdr *th;
 	struct udphdr *uh;
+	__u16 len;
 
 	if (proto == IPPROTO_TCP) {
 		th = nh->pos;
 		if ((void *)(th + 1) > data_end || th->doff < 5)
+			return XLB_PARSE_MALFORMED;
+		if ((void *)th + th->doff * 4 > ip_end)
 			return XLB_PARSE_MALFORMED;
 		*sport = th->source;
 		*dport = th->dest;
@@ -166,7 +183,10 @@ static __always_inline int parse_ports(struct hdr_cursor *nh, void *data_end,
 		return 0;
 	}
 	uh = nh->pos;
-	if ((void *)(uh + 1) > data_end)
+	if ((void *)(uh + 1) > data_end || (void *)(uh + 1) > ip_end)
+		return XLB_PARSE_MALFORMED;
+	len = bpf_ntohs(uh->len);
+	if (len < sizeof(*uh) || (!first_frag && (void *)uh + len > ip_end))
 		return XLB_PARSE_MALFORMED;
 	*sport = uh->source;
 	*dport = uh->dest;

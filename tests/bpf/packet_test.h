@@ -117,6 +117,8 @@ void base_config(struct xlb_config *cfg);
 /* Every case starts from here: no flows, every backend up, first tables. */
 bool reset_world(void);
 bool set_down(__u32 id, bool down);
+/* Every CPU's budget of too-big replies: full, or empty as of now. */
+bool set_icmp_budget(bool empty);
 bool swap_table(int vip);
 
 /* ---- flows and the model of the balancer's choice ---- */

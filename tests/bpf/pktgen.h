@@ -4,6 +4,7 @@
 #ifndef XLB_PKTGEN_H
 #define XLB_PKTGEN_H
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -344,6 +345,29 @@ static inline void pkt_raw_ip(struct pkt *p, const void *data, size_t len)
 	pkt_raw(p, data, len);
 	p->l[p->n - 1].as = (((const __u8 *)data)[0] >> 4) == 6 ? PKT_L_IPV6
 							       : PKT_L_IPV4;
+}
+
+/* A whole frame from hex digits (spaces and newlines skipped), as an
+ * issue or the fuzzer quotes one: one raw layer. */
+static inline void pkt_hex(struct pkt *p, const char *hex)
+{
+	size_t n = 0;
+	__u8 *b;
+
+	for (const char *c = hex; *c; c++)
+		n += isxdigit((unsigned char)*c) != 0;
+	if (n % 2)
+		__builtin_trap();	/* a test bug */
+	pkt_init(p);
+	b = pkt_push(p, PKT_L_RAW, n / 2);
+	for (size_t i = 0; *hex; hex++) {
+		int v = *hex <= '9' ? *hex - '0' : (*hex | 0x20) - 'a' + 10;
+
+		if (!isxdigit((unsigned char)*hex))
+			continue;
+		b[i / 2] = (__u8)(i % 2 ? b[i / 2] | v : v << 4);
+		i++;
+	}
 }
 
 /* Zero bytes after everything, outside any layer (Ethernet padding):

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include <bpf/bpf.h>
@@ -141,9 +142,38 @@ void base_config(struct xlb_config *cfg)
 	memcpy(cfg->src6, a.v6, 16);
 }
 
-/* Every case starts from here: no flows, every backend up, first tables. */
+/* Every CPU's budget of too-big replies: full (as if never used), or
+ * empty as of now (the data path's coarse clock). */
+bool set_icmp_budget(bool empty)
+{
+	int fd = dataplane_map_fd(dp, "icmp_budget");
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_icmp_budget *b;
+	struct timespec ts;
+	__u32 zero = 0;
+	bool ok;
+
+	if (!ASSERT_TRUE(fd >= 0 && ncpu > 0, "icmp_budget map"))
+		return false;
+	b = calloc((size_t)ncpu, sizeof(*b));
+	if (!b)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	for (int c = 0; c < ncpu && empty; c++)
+		b[c].last_ns = (__u64)ts.tv_sec * 1000000000ULL +
+			       (__u64)ts.tv_nsec;
+	ok = ASSERT_OK(bpf_map_update_elem(fd, &zero, b, BPF_ANY) ? -errno
+								   : 0,
+		       "icmp_budget update");
+	free(b);
+	return ok;
+}
+
+/* Every case starts from here: no flows, every backend up, first tables,
+ * no hash key (jhash with SEED), a full ICMP budget. */
 bool reset_world(void)
 {
+	static const struct xlb_hash_key no_key = { .alg = XLB_HASH_JHASH };
 	static bool tables_set;
 	struct xlb_config cfg;
 	bool ok = true;
@@ -155,6 +185,8 @@ bool reset_world(void)
 	ok &= ASSERT_OK(decap_set_config(dc, &dcfg), "decap_set_config");
 	ok &= ASSERT_OK(dataplane_clear_flows(dp), "clear_flows");
 	ok &= ASSERT_OK(dataplane_set_config(dp, &cfg), "set_config");
+	ok &= ASSERT_OK(dataplane_set_hash_key(dp, &no_key), "set_hash_key");
+	ok &= set_icmp_budget(false);
 	for (int v = 0; v < NVIPS && ok; v++) {
 		struct tvip *t = &vips[v];
 		struct xlb_vip_info info = { .vip_id = v, .flags = t->flags };

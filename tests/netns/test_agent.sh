@@ -166,6 +166,13 @@ sed -i 's/weight: 70/weight: 70000/' "$TMP/xlb.yaml"
 err=$(xlb reload 2>&1)
 check "bad config: reload fails naming file, line and field ($err)" \
 	grep -qE 'xlb\.yaml:[0-9]+: vips\[0\]\.backends\[2\]\.weight' <<<"$err"
+write_config 70
+echo "hash_secret_file: $TMP/hash.key" >>"$TMP/xlb.yaml"
+python3 -c "import os; print(os.urandom(16).hex())" >"$TMP/hash.key"
+chmod 644 "$TMP/hash.key"
+err=$(xlb reload 2>&1)
+check "key file open to others: reload refused naming it ($err)" \
+	grep -q "$TMP/hash.key: mode 0644 lets group or others" <<<"$err"
 check "bad CLI command: unknown VIP is one error line" \
 	test "$(xlb backend add nosuch 192.0.2.99 2>&1 | wc -l)" -eq 1
 check "bad CLI command: non-zero exit" \

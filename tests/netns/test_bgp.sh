@@ -149,7 +149,7 @@ xdp_mode: native
 control_socket: $TMP/lb$i.sock
 metrics_listen: 127.0.0.1:9469   # each balancer's own namespace
 flow_table_size: 65536
-hash_seed: 0x5eed     # the same on both: the same table
+hash_secret_file: $TMP/hash.key   # the same on both: the same choices
 vips:
   - name: web
     address: $VIP
@@ -277,6 +277,9 @@ ok=true
 for i in 1 2 3; do serve "$i" "$PORT" || ok=false; done
 check "echo servers listen" $ok
 router_start
+# the fleet's flow hash key: one root-only file both agents read
+(umask 077 && python3 -c "import os; print(os.urandom(16).hex())" \
+	>"$TMP/hash.key")
 for i in 1 2; do
 	write_config "$i"
 	check "lb$i: agent starts" agent_up "$i"
@@ -302,8 +305,10 @@ check "the router got the community 65001:80" \
 d1=$(xlb_on 1 -j table web | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
 d2=$(xlb_on 2 -j table web | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])')
 echo "  table digests: lb1 $d1, lb2 $d2"
-check "same seed and backends: identical tables on both balancers" \
+check "same key and backends: identical tables on both balancers" \
 	test -n "$d1" -a "$d1" = "$d2"
+check "the flow hash is keyed (SipHash-1-3)" \
+	test "$(xlb_on 1 -j table web | python3 -c 'import json,sys; print(json.load(sys.stdin)["hash"])')" = siphash-1-3
 check "new connections are split across both balancers" split_ok 200
 
 # ---- 2. long-lived connections through both; lb1 dies abruptly

@@ -249,6 +249,19 @@ check "xlb_packets_total{action=forward,reason=fwd_redirect} > 0" \
 	value_gt "$M" 'xlb_packets_total{action="forward",reason="fwd_redirect"}' 0
 check "xlb_packets_total has every drop reason, even at 0" \
 	value_is "$M" 'xlb_packets_total{action="drop",reason="drop_no_route"}' 0
+# new_reasons FILE: the reasons issue 14 added, in /metrics and xlb stats
+new_reasons() {
+	local r
+	for r in drop_icmp_rate drop_icmp_no_flow; do
+		grep -q "^xlb_packets_total{action=\"drop\",reason=\"$r\"}" "$1" &&
+			xlb -j stats | python3 -c '
+import json, sys
+sys.exit(0 if sys.argv[1] in json.load(sys.stdin)["reasons"] else 1)' "$r" ||
+			return 1
+	done
+}
+check "new reasons (drop_icmp_rate, drop_icmp_no_flow) in /metrics and xlb stats" \
+	new_reasons "$M"
 check "flow events are not also packet reasons (no duplicates)" \
 	test -z "$(grep '^xlb_packets_total{.*reason="flow_' "$M")"
 prog=$(ip -n "$(ns_name lb)" -d link show lc0 | awk '/prog\/xdp/ {print $3}')

@@ -33,6 +33,7 @@
 #include <net/if.h>
 
 #include "bench/drop.skel.h"
+#include "bench/hash.skel.h"
 #include "core/addr.h"
 #include "dp/decap.h"
 #include "dp/maps.h"
@@ -67,9 +68,8 @@ struct bench_opts {
 	const char *other; /* -x: another balancer object, run beside ours */
 };
 
-/* The balancer's cases (init_cases), then the decap's (init_decap_cases). */
-#define NR_BALANCER_CASES 9
-#define NR_CASES (NR_BALANCER_CASES + 4)
+/* The decap's cases (init_decap_cases), after the balancer's. */
+#define NDECAP 4
 
 /* A frame and where its headers are, for rewriting the client. */
 struct frame {
@@ -89,6 +89,7 @@ struct bench_case {
 	__u32 retval; /* expected XDP verdict */
 	int reason; /* counted once per call; -1 = none */
 	bool fresh_table; /* new, empty flow table every round */
+	bool keyed; /* a fresh table's balancer has the hash key */
 	bool vary; /* client from the flow index per call */
 	unsigned long next; /* next flow index */
 	unsigned long *nextp; /* &next, or the base case's for a twin */
@@ -121,6 +122,13 @@ static const struct xlb_config bench_config = {
 	.flags = XLB_CFG_NO_FIB,
 	.gw_mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01},
 	.mtu = 1500,
+};
+
+/* The keyed cases' secret (SipHash-1-3): any key costs the same. */
+static const struct xlb_hash_key bench_key = {
+	.k0 = 0x0706050403020100ULL,
+	.k1 = 0x0f0e0d0c0b0a0908ULL,
+	.alg = XLB_HASH_SIPHASH13,
 };
 
 static const __u8 our_mac[ETH_ALEN] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
@@ -266,18 +274,26 @@ static void build_frame(struct frame *f, const char *src, const char *dst,
 	f->len = f->l4 + l4_len;
 }
 
-/* Makes an IPv4 frame come from generated client i (checksums kept). */
+/* Makes a frame come from generated client i (checksums kept): its
+ * address's last byte (IPv4, 198.51.100.x) or word (IPv6) and port. */
 static void set_client(struct frame *f, unsigned long i)
 {
 	struct iphdr *ip = (void *)(f->data + sizeof(struct ethhdr));
+	struct ipv6hdr *ip6 = (void *)ip;
 	struct tcphdr *tcp = (void *)(f->data + f->l4);
 	__be32 saddr = htonl(0xc6336400 | (__u32)(i / FLOW_PORTS));
 	__be16 sport = htons((__u16)(1024 + i % FLOW_PORTS));
 
-	csum_replace(&ip->check, &ip->saddr, &saddr, 4);
-	csum_replace(&tcp->check, &ip->saddr, &saddr, 4);
+	if (f->family == XLB_FAMILY_V6) {
+		saddr = htonl((__u32)(i / FLOW_PORTS));
+		csum_replace(&tcp->check, &ip6->saddr.s6_addr32[3], &saddr, 4);
+		ip6->saddr.s6_addr32[3] = saddr;
+	} else {
+		csum_replace(&ip->check, &ip->saddr, &saddr, 4);
+		csum_replace(&tcp->check, &ip->saddr, &saddr, 4);
+		ip->saddr = saddr;
+	}
 	csum_replace(&tcp->check, &tcp->source, &sport, 2);
-	ip->saddr = saddr;
 	tcp->source = sport;
 }
 
@@ -366,8 +382,10 @@ static int setup_fib(void)
 }
 
 /* A loaded balancer with the benchmark's configuration and a flow table
- * of the given size; fib: next hops from the FIB, redirected to FIB_DEV. */
-static struct dataplane *open_balancer(unsigned long entries, bool fib)
+ * of the given size; fib: next hops from the FIB, redirected to FIB_DEV;
+ * keyed: the flow hash keyed (bench_key), jhash with HASH_SEED if not. */
+static struct dataplane *open_balancer(unsigned long entries, bool fib,
+				       bool keyed)
 {
 	struct dataplane_opts dopts = {.flow_entries = entries};
 	struct xlb_config cfg = bench_config;
@@ -393,6 +411,8 @@ static struct dataplane *open_balancer(unsigned long entries, bool fib)
 			goto out;
 	}
 	err = dataplane_set_config(dp, &cfg);
+	if (!err && keyed)
+		err = dataplane_set_hash_key(dp, &bench_key);
 	if (!err)
 		err = add_vip(dp, 0, "203.0.113.10", "192.0.2.%u", 1, table);
 	if (!err)
@@ -1094,7 +1114,8 @@ static int measure(struct bench_case *cases, size_t ncases,
 			if (!selected(c, i, o) || !c->fresh_table)
 				continue;
 			dataplane_close(c->dp);
-			c->dp = open_balancer(o->flow_entries, false);
+			c->dp = open_balancer(o->flow_entries, false,
+					      c->keyed);
 			if (!c->dp)
 				return -errno;
 			c->prog_fd = dataplane_prog_fd(c->dp);
@@ -1143,12 +1164,16 @@ static int measure(struct bench_case *cases, size_t ncases,
 	return 0;
 }
 
+/* The cases of init_cases(). */
+#define NCASES 13
+
 /* The balancers the cases run on. */
 struct balancers {
 	struct dataplane *dp; /* NO_FIB, small flow set */
 	struct dataplane *fib; /* next hops from the FIB */
 	struct dataplane *est; /* N established flows */
 	struct dataplane *full; /* a full table */
+	struct dataplane *keyed; /* as dp, the flow hash keyed */
 };
 
 /* The cases in table order; the floor first, the ratios divide by it. */
@@ -1221,6 +1246,99 @@ static void init_cases(struct bench_case *cases, struct xlb_bench_drop *drop,
 				       .cycle = established};
 	build_frame(&cases[8].frame, "198.51.100.0", "203.0.113.10",
 		    IPPROTO_TCP, 1024, VIP_PORT, TCP_ACK);
+	/* the flow hash: SipHash-1-3 with a key beside jhash (above) */
+	cases[9] = (struct bench_case){.name = "flow hit, IPv6 TCP, keyed hash",
+				       .dp = b->keyed,
+				       .retval = XDP_TX,
+				       .reason = XLB_FLOW_HIT};
+	cases[9].frame = cases[3].frame;
+	cases[10] = cases[6];
+	cases[10].name = "miss (new flow), IPv4 TCP, keyed hash, table filling";
+	cases[10].keyed = true;
+	cases[11] = cases[6];
+	cases[11].name = "miss (new flow), IPv6 TCP, table filling";
+	build_frame(&cases[11].frame, "2001:db8:c::", "2001:db8:a::10",
+		    IPPROTO_TCP, 1024, VIP_PORT, TCP_SYN);
+	cases[12] = cases[11];
+	cases[12].name = "miss (new flow), IPv6 TCP, keyed hash, table filling";
+	cases[12].keyed = true;
+}
+
+/* ---- the flow hash alone ---- */
+
+#define HASHES_PER_RUN 64 /* XLB_BENCH_HASHES in tests/bench/hash.bpf.c */
+#define HASH_REPEAT 20000
+
+/* Median over rounds of one program's ns per run. */
+static int hash_run_ns(struct bpf_program *prog, unsigned long rounds,
+		       double *ns)
+{
+	__u8 frame[MIN_FRAME] = {0};
+	double *v = calloc(rounds, sizeof(double)), unused;
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame,
+		    .data_size_in = sizeof(frame), .repeat = HASH_REPEAT);
+
+	if (!v)
+		return -ENOMEM;
+	for (unsigned long r = 0; r < rounds; r++) {
+		if (bpf_prog_test_run_opts(bpf_program__fd(prog), &topts)) {
+			free(v);
+			return -errno;
+		}
+		v[r] = topts.duration;
+	}
+	*ns = summarize(v, rounds, &unused, &unused);
+	free(v);
+	return 0;
+}
+
+/* The latency of one flow hash in BPF, for each hash and family, less
+ * the loop around it: what a miss pays for hashing (and an IPv6 hit, for
+ * the outer flow label). */
+static int measure_hashes(const struct bench_opts *o)
+{
+	struct xlb_bench_hash *skel = xlb_bench_hash__open_and_load();
+	struct {
+		const char *name;
+		struct bpf_program *v4, *v6;
+	} rows[3];
+	double none, v4, v6;
+	int err;
+
+	if (!skel)
+		return -errno;
+	rows[0].name = "jhash, no key (hash_seed)";
+	rows[0].v4 = skel->progs.xlb_bench_jhash_v4;
+	rows[0].v6 = skel->progs.xlb_bench_jhash_v6;
+	rows[1].name = "SipHash-1-3, keyed (hash_secret_file)";
+	rows[1].v4 = skel->progs.xlb_bench_sip13_v4;
+	rows[1].v6 = skel->progs.xlb_bench_sip13_v6;
+	rows[2].name = "SipHash-2-4 (for comparison)";
+	rows[2].v4 = skel->progs.xlb_bench_sip24_v4;
+	rows[2].v6 = skel->progs.xlb_bench_sip24_v6;
+	err = hash_run_ns(skel->progs.xlb_bench_hash_none, o->rounds, &none);
+	if (err)
+		goto out;
+	printf("\n## The flow hash alone\n\n"
+	       "Latency of one flow hash in BPF: %d hashes in a chain per "
+	       "run, repeat=%d,\nmedian of %lu rounds, less the loop alone "
+	       "(%.1f ns a run). Every miss hashes;\nso does a hit to an "
+	       "IPv6 backend (the outer flow label).\n\n"
+	       "| hash | IPv4 tuple, ns | IPv6 tuple, ns |\n|---|--:|--:|\n",
+	       HASHES_PER_RUN, HASH_REPEAT, o->rounds, none);
+	for (int i = 0; i < 3; i++) {
+		err = hash_run_ns(rows[i].v4, o->rounds, &v4);
+		if (!err)
+			err = hash_run_ns(rows[i].v6, o->rounds, &v6);
+		if (err)
+			goto out;
+		printf("| %s | %.1f | %.1f |\n", rows[i].name,
+		       (v4 - none) / HASHES_PER_RUN,
+		       (v6 - none) / HASHES_PER_RUN);
+	}
+out:
+	xlb_bench_hash__destroy(skel);
+	return err;
 }
 
 static int read_bpf_stats(void)
@@ -1244,9 +1362,10 @@ int main(int argc, char **argv)
 			       .cpu = -1};
 	struct xlb_bench_drop *drop = NULL;
 	struct balancers b = {};
-	struct bench_case base[NR_CASES] = {}, cases[2 * NR_CASES] = {};
+	struct bench_case base[NCASES + NDECAP] = {};
+	struct bench_case cases[2 * (NCASES + NDECAP)] = {};
 	size_t nbase = sizeof(base) / sizeof(base[0]), ncases = 0;
-	static char twin_names[NR_CASES][96];
+	static char twin_names[NCASES + NDECAP][96];
 	struct decap *dc = NULL;
 	__u16 est_port;
 	struct table_info t = {.stats_before = read_bpf_stats()};
@@ -1346,7 +1465,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 		goto out;
 	}
-	b.dp = open_balancer(o.flow_entries, false);
+	b.dp = open_balancer(o.flow_entries, false, false);
 	if (!b.dp) {
 		err = -errno;
 		goto out;
@@ -1379,10 +1498,11 @@ int main(int argc, char **argv)
 			t.est_entries = o.established + 256UL * t.possible;
 	}
 	t.full = o.flow_entries;
-	b.fib = open_balancer(1024, true);
-	b.est = b.fib ? open_balancer(t.est_entries, false) : NULL;
-	b.full = b.est ? open_balancer(o.flow_entries, false) : NULL;
-	if (!b.full) {
+	b.fib = open_balancer(1024, true, false);
+	b.est = b.fib ? open_balancer(t.est_entries, false, false) : NULL;
+	b.full = b.est ? open_balancer(o.flow_entries, false, false) : NULL;
+	b.keyed = b.full ? open_balancer(o.flow_entries, false, true) : NULL;
+	if (!b.keyed) {
 		err = -errno;
 		goto out;
 	}
@@ -1395,7 +1515,7 @@ int main(int argc, char **argv)
 	}
 	init_cases(base, drop, &b, o.established, t.full, est_name,
 		   sizeof(est_name));
-	init_decap_cases(base + NR_BALANCER_CASES, dc, est_port);
+	init_decap_cases(base + NCASES, dc, est_port);
 	/* with -x, each case's twin right after it, on the same maps */
 	for (size_t i = 0; i < nbase; i++) {
 		struct bench_case *tw;
@@ -1403,7 +1523,7 @@ int main(int argc, char **argv)
 		cases[ncases++] = base[i];
 		/* -x: a balancer; beside it, its decap's IPIP */
 		if (!o.other || !i ||
-		    (base[i].dc && i != NR_BALANCER_CASES))
+		    (base[i].dc && i != NCASES))
 			continue;
 		tw = &cases[ncases++];
 		*tw = base[i];
@@ -1483,6 +1603,8 @@ int main(int argc, char **argv)
 
 	t.stats_after = read_bpf_stats();
 	print_table(cases, ncases, &o, &t);
+	if (!o.only || strstr("hash", o.only))
+		err = measure_hashes(&o);
 out:
 	if (err == -EPROTO)
 		fprintf(stderr, "xlb-bench: a case did not take the path it "
@@ -1498,6 +1620,7 @@ out:
 		free(cases[i].wall);
 		free(cases[i].kern);
 	}
+	dataplane_close(b.keyed);
 	dataplane_close(b.full);
 	dataplane_close(b.est);
 	dataplane_close(b.fib);

@@ -359,6 +359,11 @@ static int do_reload(void *arg, char *err, size_t errlen)
 	int ret;
 
 	ret = config_load(a->config_path, &cfg, err, errlen);
+	if (!ret) {
+		ret = config_read_hash_key(cfg, err, errlen);
+		if (ret)
+			config_free(cfg);
+	}
 	if (ret) {
 		pr_warn("reload rejected, running config stays: %s\n", err);
 		return ret;
@@ -618,8 +623,11 @@ int agent_run(const struct agent_opts *opts)
 		return 1;
 	}
 	ret = config_load(a.config_path, &cfg, err, sizeof(err));
+	if (!ret)
+		ret = config_read_hash_key(cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "xlb agent: %s\n", err);
+		config_free(cfg);
 		return 1;
 	}
 	log_init(level_of(opts->log_level,

@@ -472,7 +472,9 @@ static json_object *table_json(const char *vip, const struct snap_table *t)
 	put_int(o, "size", t->size);
 	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)t->digest);
 	put_str(o, "digest", hex);
-	put_int(o, "hash_seed", t->hash_seed);
+	put_str(o, "hash", t->hash_keyed ? "siphash-1-3" : "jhash");
+	if (!t->hash_keyed)
+		put_int(o, "hash_seed", t->hash_seed);
 	arr = json_object_new_array();
 	for (size_t i = 0; i < t->n_backends; i++) {
 		json_object *e = json_object_new_object();
@@ -496,7 +498,8 @@ static json_object *table_json(const char *vip, const struct snap_table *t)
 }
 
 /* The VIP's Maglev table as the data path holds it: slots per backend and
- * a digest, equal on every host that has the same seed and backends.
+ * a digest, equal on every host that has the same key (or seed) and
+ * backends.
  * "slots": true lists every slot. */
 static json_object *cmd_table(struct api *api, json_object *req)
 {

@@ -176,6 +176,7 @@ int state_table_snapshot(struct state *st, struct vip *v, bool slots,
 
 	memset(out, 0, sizeof(*out));
 	out->hash_seed = st->dpcfg.hash_seed;
+	out->hash_keyed = st->hkey.alg == XLB_HASH_SIPHASH13;
 	out->backends = calloc(v->n_backends ? v->n_backends : 1,
 			       sizeof(*out->backends));
 	if (!table || !by_id || !out->backends)

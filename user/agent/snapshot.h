@@ -116,8 +116,10 @@ struct snap_table_backend {
 struct snap_table {
 	__u32 size;
 	__u64 digest;		/* of the address in every slot: equal on
-				 * every host with the same seed and backends */
-	__u32 hash_seed;
+				 * every host with the same key (or seed) and
+				 * backends */
+	__u32 hash_seed;	/* the jhash seed, without a key */
+	bool hash_keyed;	/* the fleet's key (SipHash-1-3) in use */
 	struct snap_table_backend *backends;
 	size_t n_backends;
 	/* with slots asked for: each slot's backend, an index into

@@ -640,8 +640,11 @@ int state_apply_config(struct state *st, const struct xlb_cfg *cfg)
 	int err, failed = 0;
 
 	config_dp_settings(cfg, &st->dpcfg);
+	st->hkey = cfg->hash_key;
 	snprintf(st->zone, sizeof(st->zone), "%s", cfg->zone ? cfg->zone : "");
-	err = dataplane_set_config(st->dp, &st->dpcfg);
+	err = dataplane_set_hash_key(st->dp, &st->hkey);
+	if (!err)
+		err = dataplane_set_config(st->dp, &st->dpcfg);
 	if (err)
 		return err;
 	for (size_t i = 0; i < st->n_vips; i++)

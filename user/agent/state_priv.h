@@ -64,6 +64,7 @@ struct state {
 	struct dataplane *dp;
 	struct loop *loop;
 	struct xlb_config dpcfg;
+	struct xlb_hash_key hkey;	/* the flow hash (a secret) */
 	char zone[XLB_CFG_ZONE_MAX + 1];	/* this host's; "" = none */
 	struct vip **vips;
 	size_t n_vips;

@@ -145,8 +145,9 @@ static int vip_build(struct state *st, struct vip *v, __u64 now)
 						 .key = backend_key(b) };
 	}
 	start_ns = loop_now_ns();
-	err = maglev_build(mb, v->n_backends, st->dpcfg.hash_seed,
-			   st->scratch, v->table_size);
+	err = maglev_build_keyed(mb, v->n_backends, &st->hkey,
+				 st->dpcfg.hash_seed, st->scratch,
+				 v->table_size);
 	if (err && err != -ENOENT)
 		goto out;
 	if (err == -ENOENT)

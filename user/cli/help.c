@@ -98,8 +98,9 @@ static const struct help helps[] = {
 	  "Usage: xlb table " USAGE_TABLE "\n"
 	  "Reads the VIP's Maglev table from the data path: slots per backend\n"
 	  "and a digest of the backend address in every slot. Balancers with\n"
-	  "the same hash_seed and backends print the same digest (so any of\n"
-	  "them sends a flow to the same backend). slots lists every slot.\n" },
+	  "the same hash key (hash_secret_file) or, without one, hash_seed,\n"
+	  "and the same backends print the same digest (so any of them sends\n"
+	  "a flow to the same backend). slots lists every slot.\n" },
 	{ "top",
 	  "Usage: xlb top " USAGE_TOP "\n"
 	  "A live full-screen view refreshed every SECONDS (default 1): per\n"

@@ -14,9 +14,13 @@ static void print_table(json_object *resp, const void *arg)
 	json_object *bes = jget(resp, "backends"), *slots = jget(resp, "slots");
 
 	(void)arg;
-	printf("vip %s table %lld slots hash_seed %lld digest %s\n",
-	       jstr(resp, "vip"), jnum(resp, "size"), jnum(resp, "hash_seed"),
-	       jstr(resp, "digest"));
+	printf("vip %s table %lld slots ", jstr(resp, "vip"),
+	       jnum(resp, "size"));
+	if (jget(resp, "hash_seed"))
+		printf("hash_seed %lld", jnum(resp, "hash_seed"));
+	else
+		printf("hash %s", jstr(resp, "hash"));	/* keyed */
+	printf(" digest %s\n", jstr(resp, "digest"));
 	for (size_t i = 0; bes && i < json_object_array_length(bes); i++) {
 		json_object *b = json_object_array_get_idx(bes, i);
 

@@ -11,7 +11,9 @@ int dp_map_update(struct bpf_map *map, const void *key, const void *val);
 /* Sums one per-CPU entry of nwords 64-bit words over the CPUs. */
 int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
 		   size_t nwords);
-/* The same through a map's fd (a map opened by id). */
-int dp_read_percpu_fd(int fd, __u32 idx, __u64 *sum, size_t nwords);
+/* Through a map's fd (a map opened by id): entries idx..idx+n-1 (n > 1:
+ * idx 0, in one batch where the kernel has it) into sum[0..n*nwords-1]. */
+int dp_read_percpu_fd(int fd, __u32 idx, __u32 n, __u64 *sum,
+		      size_t nwords);
 
 #endif /* XLB_DP_MAP_IO_H */

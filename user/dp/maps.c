@@ -70,6 +70,8 @@ static const char *const reason_names[XLB_REASON_MAX] = {
 	[XLB_FRAG_FIRST] = "frag_first",
 	[XLB_FRAG_FOLLOWED] = "frag_followed",
 	[XLB_FLOW_SYN_RETRY] = "flow_syn_retry",
+	[XLB_DROP_ICMP_RATE] = "drop_icmp_rate",
+	[XLB_DROP_ICMP_NO_FLOW] = "drop_icmp_no_flow",
 };
 
 const char *xlb_reason_name(unsigned int reason)
@@ -103,6 +105,31 @@ static void adopt_kernel_flags(struct bpf_map *map, const char *path)
 	close(fd);
 }
 
+/* The reason counters grow with the ABI (reasons are appended): a pinned
+ * copy of another size cannot be reused, and would fail the load. Its pin
+ * is removed, so a new map is made: the counters start again (a counter
+ * reset, which Prometheus expects), nothing else is lost. */
+static void replace_resized_counters(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (strcmp(bpf_map__name(map), "reasons"))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    info.max_entries != bpf_map__max_entries(map)) {
+		pr_info("map reasons: pinned with %u counters, now %u: "
+			"counting again from 0\n", info.max_entries,
+			bpf_map__max_entries(map));
+		unlink(path);
+	}
+	close(fd);
+}
+
 /* Every map gets a pin path: libbpf then reuses a compatible pinned map
  * (keeping flows and tables across restarts) or creates and pins it. */
 static int set_pin_paths(struct bpf_object *obj, const char *dir)
@@ -119,6 +146,7 @@ static int set_pin_paths(struct bpf_object *obj, const char *dir)
 		if (err)
 			return err;
 		adopt_kernel_flags(map, path);
+		replace_resized_counters(map, path);
 	}
 	return 0;
 }
@@ -246,6 +274,22 @@ int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg)
 	__u32 zero = 0;
 
 	return dp_map_update(dp->skel->maps.settings, &zero, cfg);
+}
+
+int dataplane_set_hash_key(struct dataplane *dp,
+			   const struct xlb_hash_key *key)
+{
+	__u32 zero = 0;
+
+	return dp_map_update(dp->skel->maps.hash_key, &zero, key);
+}
+
+int dataplane_map_fd(const struct dataplane *dp, const char *name)
+{
+	struct bpf_map *map;
+
+	map = bpf_object__find_map_by_name(dp->skel->obj, name);
+	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
 int dataplane_set_vip(struct dataplane *dp, const struct xlb_vip_key *key,
@@ -480,45 +524,81 @@ int dataplane_add_tx_port(struct dataplane *dp, __u32 ifindex)
 }
 
 /* Sums one per-CPU entry of nwords 64-bit words. */
-int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
-		       size_t nwords)
+/* Entries 0..n-1 of a per-CPU array into vals (an entry's CPUs in a
+ * row): in one batch lookup, or one lookup an entry where the kernel has
+ * no batch lookup for arrays. */
+static int lookup_percpu_all(int fd, __u32 n, __u64 *vals, size_t stride)
 {
-	return dp_read_percpu_fd(bpf_map__fd(map), idx, sum, nwords);
+	__u32 *keys = calloc(n, sizeof(*keys)), count = n, next;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	if (bpf_map_lookup_batch(fd, NULL, &next, keys, vals, &count, NULL) &&
+	    errno != ENOENT)
+		count = 0;
+	for (__u32 i = 0; i < count && !err; i++)
+		if (keys[i] != i)	/* an array's keys come in order */
+			err = -EIO;
+	for (__u32 i = count; i < n && !err; i++)
+		if (bpf_map_lookup_elem(fd, &i, vals + (size_t)i * stride))
+			err = -errno;
+	free(keys);
+	return err;
 }
 
-int dp_read_percpu_fd(int fd, __u32 idx, __u64 *sum, size_t nwords)
+/* Sums over the CPUs nwords 64-bit words of per-CPU entries idx..idx+n-1
+ * (all: idx 0) of the map behind fd into sum[0..n*nwords-1]. */
+static int read_percpu_fd(int fd, __u32 idx, __u32 n, __u64 *sum,
+			  size_t nwords)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	size_t stride;
 	__u64 *vals;
 	int err = 0;
 
 	if (ncpu < 0)
 		return ncpu;
-	vals = calloc((size_t)ncpu * nwords, sizeof(__u64));
+	stride = (size_t)ncpu * nwords;
+	vals = calloc(stride * n, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &idx, vals)) {
+	if (n > 1)
+		err = idx ? -EINVAL : lookup_percpu_all(fd, n, vals, stride);
+	else if (bpf_map_lookup_elem(fd, &idx, vals))
 		err = -errno;
-		goto out;
-	}
-	memset(sum, 0, nwords * sizeof(__u64));
-	for (int c = 0; c < ncpu; c++)
-		for (size_t w = 0; w < nwords; w++)
-			sum[w] += vals[(size_t)c * nwords + w];
-out:
+	memset(sum, 0, n * nwords * sizeof(*sum));
+	for (size_t e = 0; e < n && !err; e++)
+		for (size_t c = 0; c < (size_t)ncpu; c++)
+			for (size_t w = 0; w < nwords; w++)
+				sum[e * nwords + w] +=
+					vals[e * stride + c * nwords + w];
 	free(vals);
 	return err;
 }
 
+static int read_percpu(struct bpf_map *map, __u32 idx, __u32 n, __u64 *sum,
+		       size_t nwords)
+{
+	return read_percpu_fd(bpf_map__fd(map), idx, n, sum, nwords);
+}
+
+int dp_read_percpu(struct bpf_map *map, __u32 idx, __u64 *sum,
+		   size_t nwords)
+{
+	return read_percpu(map, idx, 1, sum, nwords);
+}
+
+int dp_read_percpu_fd(int fd, __u32 idx, __u32 n, __u64 *sum,
+		      size_t nwords)
+{
+	return read_percpu_fd(fd, idx, n, sum, nwords);
+}
+
+/* Every reason in one syscall: the fuzzer reads them after each frame. */
 int dataplane_read_reasons(struct dataplane *dp, __u64 out[XLB_REASON_MAX])
 {
-	for (__u32 r = 0; r < XLB_REASON_MAX; r++) {
-		int err = dp_read_percpu(dp->skel->maps.reasons, r, &out[r], 1);
-
-		if (err)
-			return err;
-	}
-	return 0;
+	return read_percpu(dp->skel->maps.reasons, 0, XLB_REASON_MAX, out, 1);
 }
 
 int dataplane_read_vip_stats(struct dataplane *dp, __u32 vip_id,

@@ -23,6 +23,12 @@ void dataplane_close(struct dataplane *dp);
 int dataplane_prog_fd(const struct dataplane *dp);
 
 int dataplane_set_config(struct dataplane *dp, const struct xlb_config *cfg);
+/* The flow hash and its secret key (alg XLB_HASH_JHASH: no key). */
+int dataplane_set_hash_key(struct dataplane *dp,
+			   const struct xlb_hash_key *key);
+/* A map's fd by its name in the object, for tests and tools that look at
+ * a map this API has no call for; -ENOENT if there is none. */
+int dataplane_map_fd(const struct dataplane *dp, const char *name);
 int dataplane_set_vip(struct dataplane *dp, const struct xlb_vip_key *key,
 		      const struct xlb_vip_info *info);
 int dataplane_del_vip(struct dataplane *dp, const struct xlb_vip_key *key);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/addr.h"
+#include "core/keyfile.h"
 #include "model/config_priv.h"
 
 #define MIN_FLOW_TABLE_SIZE 1024
@@ -30,7 +31,8 @@ static const char *const log_level_names[] = { "warn", "info", "debug",
 static const char *const top_keys[] = {
 	"interfaces", "xdp_mode", "control_socket", "metrics_listen",
 	"flow_table_size", "hash_seed", "log_level", "gateway_mac",
-	"encap_source4", "encap_source6", "vips", "zone", "bgp", NULL,
+	"encap_source4", "encap_source6", "vips", "zone", "bgp",
+	"hash_secret_file", "icmp_rate", NULL,
 };
 
 /* ---- top level ---- */
@@ -215,6 +217,40 @@ static int top_zone(struct ctx *c, yaml_node_t *n, const char *field,
 	return err;
 }
 
+/* A rate a second: "1000/s", or the bare number. */
+static int top_icmp_rate(struct ctx *c, yaml_node_t *n, const char *field,
+			 void *obj)
+{
+	struct xlb_cfg *cfg = obj;
+	int err = cfg_want_scalar(c, n, field, "a rate such as 1000/s");
+	const char *s;
+	unsigned long long v;
+	size_t len;
+	char num[32];
+	bool neg;
+
+	if (err)
+		return err;
+	s = sval(n);
+	len = strlen(s);
+	if (len > 2 && !strcmp(s + len - 2, "/s"))
+		len -= 2;
+	if (len >= sizeof(num))
+		return fail(c, n, field, "must be a rate such as 1000/s, got %s",
+			    cfg_describe(c, n));
+	memcpy(num, s, len);
+	num[len] = '\0';
+	err = cfg_parse_int(num, &neg, &v);
+	if (err == -EINVAL)
+		return fail(c, n, field, "must be a rate such as 1000/s, got %s",
+			    cfg_describe(c, n));
+	if (err || neg || v < 1 || v > XLB_ICMP_RATE_MAX)
+		return fail(c, n, field, "must be %u/s..%u/s, got %s", 1U,
+			    XLB_ICMP_RATE_MAX, cfg_describe(c, n));
+	cfg->icmp_rate = (__u32)v;
+	return 0;
+}
+
 /* Read in this order: zone before vips. */
 static const struct cfg_key top_table[] = {
 	FN_KEY("interfaces", parse_interfaces,
@@ -226,6 +262,9 @@ static const struct cfg_key top_table[] = {
 	KEY("flow_table_size", KEY_U32, TOP(flow_table_size),
 	    .min = MIN_FLOW_TABLE_SIZE, .max = UINT32_MAX),
 	KEY("hash_seed", KEY_U32, TOP(hash_seed), .max = UINT32_MAX),
+	KEY("hash_secret_file", KEY_PATH, TOP(hash_secret_file),
+	    .max = PATH_MAX),
+	FN_KEY("icmp_rate", top_icmp_rate),
 	FN_KEY("log_level", top_log_level),
 	FN_KEY("gateway_mac", top_gateway_mac),
 	FN_KEY("encap_source4", top_encap_source4),
@@ -264,6 +303,7 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct xlb_cfg *cfg)
 			    "(interfaces:, vips:, ...), got %s",
 			    cfg_describe(c, root));
 	cfg->flow_table_size = XLB_DEFAULT_FLOW_ENTRIES;
+	cfg->icmp_rate = XLB_ICMP_RATE_DEFAULT;
 	err = cfg_get_section(c, root, "", top_keys, top_table,
 			      ARRAY_SIZE(top_table), cfg);
 	return err ? err : top_defaults(c, cfg);
@@ -429,12 +469,37 @@ void config_free(struct xlb_cfg *cfg)
 	free(cfg->metrics_listen);
 	free(cfg->log_level);
 	free(cfg->zone);
+	free(cfg->hash_secret_file);
+	explicit_bzero(&cfg->hash_key, sizeof(cfg->hash_key));
 	free(cfg);
+}
+
+int config_read_hash_key(struct xlb_cfg *cfg, char *err, size_t errlen)
+{
+	__u8 key[16];
+	int ret;
+
+	memset(&cfg->hash_key, 0, sizeof(cfg->hash_key));
+	cfg->hash_key.alg = XLB_HASH_JHASH;
+	if (!cfg->hash_secret_file)
+		return 0;
+	ret = keyfile_read(cfg->hash_secret_file, key, sizeof(key), err,
+			   errlen);
+	if (ret)
+		return ret;
+	for (int i = 7; i >= 0; i--) {	/* little-endian words */
+		cfg->hash_key.k0 = cfg->hash_key.k0 << 8 | key[i];
+		cfg->hash_key.k1 = cfg->hash_key.k1 << 8 | key[8 + i];
+	}
+	cfg->hash_key.alg = XLB_HASH_SIPHASH13;
+	explicit_bzero(key, sizeof(key));
+	return 0;
 }
 
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp)
 {
 	dp->hash_seed = cfg->hash_seed;
+	dp->icmp_rate = cfg->icmp_rate;
 	memset(dp->gw_mac, 0, sizeof(dp->gw_mac));
 	if (cfg->has_gateway_mac)
 		memcpy(dp->gw_mac, cfg->gateway_mac, sizeof(dp->gw_mac));

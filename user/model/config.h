@@ -181,6 +181,11 @@ struct xlb_cfg {
 	__u16 metrics_port;	/* host order */
 	__u32 flow_table_size;	/* flow entries, default 1000000 */
 	__u32 hash_seed;	/* default 0; the same on every host */
+	char *hash_secret_file;	/* the fleet's flow hash key: root-only, 32
+				 * hex digits; NULL = jhash with hash_seed */
+	struct xlb_hash_key hash_key;	/* read from it by
+					 * config_read_hash_key() */
+	__u32 icmp_rate;	/* too-big replies a second per CPU (1000) */
 	char *log_level;	/* "warn", "info" (default) or "debug" */
 	bool has_gateway_mac;
 	__u8 gateway_mac[6];
@@ -217,11 +222,17 @@ void config_vip_key(const struct xlb_cfg_vip *vip, struct xlb_vip_key *key);
 bool config_bgp_announces(const struct xlb_cfg *cfg, const char *vip_name);
 /* Its XLB_VIP_* flags. */
 __u32 config_vip_flags(const struct xlb_cfg_vip *vip);
-/* Writes the config's part of the data path's settings: hash_seed, gw_mac
- * (zero without gateway_mac), and src4/src6 when encap_source4/6 are given
- * (left as they are otherwise, for the agent's defaults). The rest of dp
- * is left as it is. */
+/* Writes the config's part of the data path's settings: hash_seed,
+ * icmp_rate, gw_mac (zero without gateway_mac), and src4/src6 when
+ * encap_source4/6 are given (left as they are otherwise, for the agent's
+ * defaults). The rest of dp is left as it is. */
 void config_dp_settings(const struct xlb_cfg *cfg, struct xlb_config *dp);
+
+/* Reads hash_secret_file, if set, into cfg->hash_key (SipHash-1-3); with
+ * none, hash_key says jhash. Returns 0, or -errno with one line in err
+ * naming the file (missing, not root's, open to group or others, not 32
+ * hex digits). Apart from config_load: only the agent needs the secret. */
+int config_read_hash_key(struct xlb_cfg *cfg, char *err, size_t errlen);
 
 /* 1..XLB_CFG_ZONE_MAX letters, digits, '.', '-' or '_'. */
 bool config_zone_name_ok(const char *s);

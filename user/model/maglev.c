@@ -30,10 +30,17 @@ int maglev_is_prime(__u32 n)
 	return 1;
 }
 
-static __u32 key_hash(__u64 key, __u32 seed, __u32 salt)
+/* A backend's offset and skip come from its key and a salt, hashed as
+ * the flow hash is: SipHash-1-3 with the fleet's key (of the two words
+ * key, salt), or jhash with the seed where there is no key. */
+static __u32 key_hash(__u64 key, const struct xlb_hash_key *hk, __u32 seed,
+		      __u32 salt)
 {
 	__u32 w[12] = { (__u32)key, (__u32)(key >> 32), salt };
+	__u64 m[2] = { key, salt };
 
+	if (hk && hk->alg == XLB_HASH_SIPHASH13)
+		return (__u32)xlb_siphash(m, 2, hk->k0, hk->k1, 1, 3);
 	return xlb_jhash_12words(w, seed);
 }
 
@@ -48,8 +55,9 @@ static int by_key(const void *a, const void *b)
  * picks the permutations; a walker may not take a slot where exclude
  * (may be NULL) holds its own id, and retires when its permutation has no
  * slot left for it. */
-static int fill(const struct maglev_backend *backends, size_t n, __u32 seed,
-		__u32 salt, const __u32 *exclude, __u32 *table, __u32 size)
+static int fill(const struct maglev_backend *backends, size_t n,
+		const struct xlb_hash_key *hk, __u32 seed, __u32 salt,
+		const __u32 *exclude, __u32 *table, __u32 size)
 {
 	struct walker *w;
 	__u32 filled = 0, max_weight = 0;
@@ -67,8 +75,9 @@ static int fill(const struct maglev_backend *backends, size_t n, __u32 seed,
 		w[nw].id = backends[i].id;
 		w[nw].weight = backends[i].weight;
 		w[nw].key = backends[i].key;
-		w[nw].offset = key_hash(w[nw].key, seed, 0x0ff5e7 ^ salt) % size;
-		w[nw].skip = key_hash(w[nw].key, seed, 0x5c1b ^ salt) %
+		w[nw].offset = key_hash(w[nw].key, hk, seed, 0x0ff5e7 ^ salt) %
+			       size;
+		w[nw].skip = key_hash(w[nw].key, hk, seed, 0x5c1b ^ salt) %
 				     (size - 1) +
 			     1;
 		if (w[nw].weight > max_weight)
@@ -124,15 +133,22 @@ static int fill(const struct maglev_backend *backends, size_t n, __u32 seed,
 int maglev_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		 __u32 *table, __u32 size)
 {
-	return fill(backends, n, seed, 0, NULL, table, size);
+	return fill(backends, n, NULL, seed, 0, NULL, table, size);
+}
+
+int maglev_build_keyed(const struct maglev_backend *backends, size_t n,
+		       const struct xlb_hash_key *hk, __u32 seed,
+		       __u32 *table, __u32 size)
+{
+	return fill(backends, n, hk, seed, 0, NULL, table, size);
 }
 
 int maglev_build_excluding(const struct maglev_backend *backends, size_t n,
-			   __u32 seed, const __u32 *exclude, __u32 *table,
-			   __u32 size)
+			   const struct xlb_hash_key *hk, __u32 seed,
+			   const __u32 *exclude, __u32 *table, __u32 size)
 {
 	/* Permutations of their own: measured, they move fewer slots of a
 	 * paired table (pairs.c) than the first fill's when a backend of
 	 * 1000 leaves (1.3 % against 2.0 %). */
-	return fill(backends, n, seed, 0x7a1e2, exclude, table, size);
+	return fill(backends, n, hk, seed, 0x7a1e2, exclude, table, size);
 }

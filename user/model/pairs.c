@@ -12,6 +12,13 @@
 int pairs_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		struct pair *pairs, __u32 size)
 {
+	return pairs_build_keyed(backends, n, NULL, seed, pairs, size);
+}
+
+int pairs_build_keyed(const struct maglev_backend *backends, size_t n,
+		      const struct xlb_hash_key *hk, __u32 seed,
+		      struct pair *pairs, __u32 size)
+{
 	__u32 *l1 = NULL, *l2 = NULL;
 	int err;
 
@@ -26,9 +33,10 @@ int pairs_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = maglev_build(backends, n, seed, l1, size);
+	err = maglev_build_keyed(backends, n, hk, seed, l1, size);
 	if (!err)
-		err = maglev_build_excluding(backends, n, seed, l1, l2, size);
+		err = maglev_build_excluding(backends, n, hk, seed, l1, l2,
+					     size);
 	if (err && err != -ENOENT)
 		goto out;
 	for (__u32 s = 0; s < size; s++)

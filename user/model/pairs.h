@@ -55,6 +55,11 @@ struct pair {
  */
 int pairs_build(const struct maglev_backend *backends, size_t n, __u32 seed,
 		struct pair *pairs, __u32 size);
+/* The same with the data path's keyed flow hash (maglev_build_keyed()):
+ * hosts sharing the key share the pairs. */
+int pairs_build_keyed(const struct maglev_backend *backends, size_t n,
+		      const struct xlb_hash_key *hk, __u32 seed,
+		      struct pair *pairs, __u32 size);
 
 /* How close pairs_assign() came to the targets. */
 struct pairs_fit {

@@ -2,6 +2,8 @@
 /* Parsing: header variants (IPv4 options, VLAN tags, IPv6 extension
  * headers, padding) and truncated or inconsistent headers, dropped and
  * never forwarded. */
+#include <string.h>
+
 #include "packet_test.h"
 
 /* header variants */
@@ -214,6 +216,68 @@ static void in_tr_tcp6(struct pkt *p)
 	pkt_put16(p->buf + 14 + 4, 10);
 }
 
+/* Issue 14, found by a fuzzer: a SYN to 203.0.113.10:80 whose data
+ * offset (11: 44 bytes of header) runs 20 bytes past its 24 bytes of
+ * TCP; it was forwarded. */
+static void in_doff_past(struct pkt *p)
+{
+	pkt_hex(p, "020000000002020000000001080045380"
+		   "02c1005000040060419c6336438cb0071"
+		   "0abd9800500000000000000000bd02fff"
+		   "f00000000b2c7d235");
+}
+
+/* IPv6: data offset 15 (60 bytes) in 44 bytes of TCP, the frame padded
+ * well past it. */
+static void in_doff_past6(struct pkt *p)
+{
+	build(p, &f6_tcp, NULL);
+	p->buf[14 + 40 + 12] = 15 << 4;
+	pkt_pad(p, p->len + 64);
+}
+
+/* Data offset 8: 12 bytes of options (the payload read as NOPs), inside
+ * the packet. */
+static void in_doff_opts(struct pkt *p)
+{
+	build(p, &f4_tcp, NULL);
+	p->buf[14 + 20 + 12] = 8 << 4;
+	memset(p->buf + 14 + 40, 1, 12);
+}
+
+/* UDP length against the IP payload (32 bytes: header and 24 of data). */
+static void udp_len(struct pkt *p, const struct tflow *f, __u16 len)
+{
+	build(p, f, NULL);
+	pkt_put16(p->buf + pkt_l3(p) + (f == &f4_udp ? 20 : 40) + 4, len);
+}
+
+static void in_udp_len_past(struct pkt *p)
+{
+	udp_len(p, &f4_udp, 8 + PAYLOAD + 1);
+}
+
+static void in_udp_len_short(struct pkt *p)
+{
+	udp_len(p, &f4_udp, 4);
+}
+
+static void in_udp_surplus(struct pkt *p)
+{
+	udp_len(p, &f4_udp, 8 + 16);	/* 8 bytes of surplus: UDP options */
+}
+
+static void in_udp6_len0(struct pkt *p)
+{
+	udp_len(p, &f6_udp, 0);
+}
+
+static void in_udp6_len_past(struct pkt *p)
+{
+	udp_len(p, &f6_udp, 8 + PAYLOAD + 8);
+	pkt_pad(p, p->len + 8);		/* the bytes it claims are there */
+}
+
 static const struct test_case cases[] = {
 	/* header variants */
 	CASE("ipv4 with options: forwarded with them", NULL, in_opts, XDP_TX,
@@ -284,5 +348,21 @@ static const struct test_case cases[] = {
 	     in_tr_udp_padded, XDP_DROP, NULL, NULL, MALFORMED),
 	CASE("truncated: tcp header after ipv6", NULL, in_tr_tcp6, XDP_DROP,
 	     NULL, NULL, MALFORMED),
+	CASE("malformed: tcp data offset past the packet (issue 14 frame)",
+	     NULL, in_doff_past, XDP_DROP, NULL, NULL, MALFORMED),
+	CASE("malformed: ipv6 tcp data offset past the packet, frame padded",
+	     NULL, in_doff_past6, XDP_DROP, NULL, NULL, MALFORMED),
+	CASE("tcp options within the packet: forwarded", NULL, in_doff_opts,
+	     XDP_TX, ex_v4_tcp, NULL, FWD_NEW),
+	CASE("malformed: udp length past the IP payload", NULL,
+	     in_udp_len_past, XDP_DROP, NULL, NULL, MALFORMED),
+	CASE("malformed: udp length below its header", NULL, in_udp_len_short,
+	     XDP_DROP, NULL, NULL, MALFORMED),
+	CASE("udp length short of the IP payload (a surplus area): forwarded",
+	     NULL, in_udp_surplus, XDP_TX, ex_v4_udp, NULL, FWD_NEW),
+	CASE("malformed: ipv6 udp length 0 (no jumbogram)", NULL,
+	     in_udp6_len0, XDP_DROP, NULL, NULL, MALFORMED),
+	CASE("malformed: ipv6 udp length past payload_len, frame padded", NULL,
+	     in_udp6_len_past, XDP_DROP, NULL, NULL, MALFORMED),
 };
 CASES(cases, NULL);

@@ -180,6 +180,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->metrics_port, 9469);
 	assert_int_equal(cfg->flow_table_size, XLB_DEFAULT_FLOW_ENTRIES);
 	assert_int_equal(cfg->hash_seed, 0);
+	assert_null(cfg->hash_secret_file);
+	assert_int_equal(cfg->icmp_rate, XLB_ICMP_RATE_DEFAULT);
 	assert_string_equal(cfg->log_level, "info");
 	assert_false(cfg->has_gateway_mac);
 	assert_false(cfg->has_encap_source4);
@@ -229,6 +231,7 @@ static void test_defaults(void **state)
 	memset(&dp, 0xaa, sizeof(dp));
 	config_dp_settings(cfg, &dp);
 	assert_int_equal(dp.hash_seed, 0);
+	assert_int_equal(dp.icmp_rate, XLB_ICMP_RATE_DEFAULT);
 	assert_int_equal(dp.gw_mac[0] | dp.gw_mac[5], 0);
 	/* not given: left for the agent's defaults */
 	assert_int_equal(dp.src4, 0xaaaaaaaa);
@@ -294,6 +297,14 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:2: flow_table_size: must be an integer, got 'lots'" },
 	{ "interfaces: [eth0]\nflow_table_size: 10\n",
 	  "t.yaml:2: flow_table_size: must be 1024..4294967295, got 10" },
+	{ "interfaces: [eth0]\nicmp_rate: 0/s\n",
+	  "t.yaml:2: icmp_rate: must be 1/s..1000000/s, got '0/s'" },
+	{ "interfaces: [eth0]\nicmp_rate: lots\n",
+	  "t.yaml:2: icmp_rate: must be a rate such as 1000/s, got 'lots'" },
+	{ "interfaces: [eth0]\nicmp_rate: 10/m\n",
+	  "t.yaml:2: icmp_rate: must be a rate such as 1000/s, got '10/m'" },
+	{ "interfaces: [eth0]\nhash_secret_file: hash.key\n",
+	  "t.yaml:2: hash_secret_file: must be an absolute path" },
 	{ "interfaces: [eth0]\nhash_seed: 0x1_0000_0000\n",
 	  "t.yaml:2: hash_seed: must be 0..4294967295, got 0x1_0000_0000" },
 	{ "interfaces: [eth0]\nhash_seed: \"0x5eed\"\n",
@@ -738,8 +749,12 @@ static void test_top_level(void **state)
 		       "log_level: warning\n"
 		       "gateway_mac: 02:00:5E:10:00:01\n"
 		       "encap_source4: 192.0.2.1\n"
-		       "encap_source6: 2001:db8:1::1\n");
+		       "encap_source6: 2001:db8:1::1\n"
+		       "hash_secret_file: /etc/xlb/hash.key\n"
+		       "icmp_rate: 2500/s\n");
 	assert_int_equal(cfg->n_interfaces, 2);
+	assert_string_equal(cfg->hash_secret_file, "/etc/xlb/hash.key");
+	assert_int_equal(cfg->icmp_rate, 2500);
 	assert_string_equal(cfg->interfaces[1], "eth1.100");
 	assert_string_equal(cfg->xdp_mode, "native");
 	assert_string_equal(cfg->control_socket, "/run/xlb/other.sock");
@@ -753,6 +768,11 @@ static void test_top_level(void **state)
 	assert_int_equal(dp.src4, htonl(0xc0000201));
 	assert_int_equal(dp.src6[0], htonl(0x20010db8));
 	assert_int_equal(dp.src6[3], htonl(1));
+	assert_int_equal(dp.icmp_rate, 2500);
+	config_free(cfg);
+
+	cfg = parse_ok("interfaces: [eth0]\nicmp_rate: 10\n");
+	assert_int_equal(cfg->icmp_rate, 10);
 	config_free(cfg);
 
 	cfg = parse_ok("interfaces: [eth0]\nmetrics_listen: \":9469\"\n");

@@ -84,6 +84,48 @@ static void test_order_independent(void **state)
 	free(t2);
 }
 
+/* With the fleet's key the permutations are keyed too: the same table for
+ * the same key in any order, another for another key or for none, and as
+ * even as with jhash. */
+static void test_keyed(void **state)
+{
+	struct xlb_hash_key k1 = { .k0 = 0x0706050403020100ULL,
+				   .k1 = 0x0f0e0d0c0b0a0908ULL,
+				   .alg = XLB_HASH_SIPHASH13 };
+	struct xlb_hash_key k2 = k1, none = { .alg = XLB_HASH_JHASH };
+	struct maglev_backend b[100], r[100];
+	__u32 *t1 = malloc(SIZE * sizeof(__u32));
+	__u32 *t2 = malloc(SIZE * sizeof(__u32));
+	size_t counts[101], lo = SIZE, hi = 0;
+
+	(void)state;
+	k2.k0 ^= 1;
+	make_backends(b, 100, 1);
+	for (size_t i = 0; i < 100; i++)
+		r[i] = b[99 - i];
+	assert_int_equal(maglev_build_keyed(b, 100, &k1, SEED, t1, SIZE), 0);
+	assert_int_equal(maglev_build_keyed(r, 100, &k1, SEED, t2, SIZE), 0);
+	assert_memory_equal(t1, t2, SIZE * sizeof(__u32));
+	count_slots(t1, SIZE, counts, 100);
+	for (size_t i = 1; i <= 100; i++) {
+		lo = counts[i] < lo ? counts[i] : lo;
+		hi = counts[i] > hi ? counts[i] : hi;
+	}
+	printf("evenness, 100 equal backends, keyed: largest/smallest = "
+	       "%.4f\n", (double)hi / (double)lo);
+	assert_true((double)hi / (double)lo <= 1.02);
+	assert_int_equal(maglev_build_keyed(b, 100, &k2, SEED, t2, SIZE), 0);
+	assert_memory_not_equal(t1, t2, SIZE * sizeof(__u32));
+	/* no key: jhash with the seed, maglev_build()'s table */
+	assert_int_equal(maglev_build_keyed(b, 100, &none, SEED, t1, SIZE), 0);
+	assert_int_equal(maglev_build(b, 100, SEED, t2, SIZE), 0);
+	assert_memory_equal(t1, t2, SIZE * sizeof(__u32));
+	assert_int_equal(maglev_build_keyed(b, 100, NULL, SEED, t1, SIZE), 0);
+	assert_memory_equal(t1, t2, SIZE * sizeof(__u32));
+	free(t1);
+	free(t2);
+}
+
 static void test_even_100(void **state)
 {
 	struct maglev_backend b[100];
@@ -189,13 +231,13 @@ static void test_excluding(void **state)
 	make_backends(b, 3, 1);
 	b[2].weight = 5;
 	assert_int_equal(maglev_build(b, 3, SEED, t1, 251), 0);
-	assert_int_equal(maglev_build_excluding(b, 3, SEED, t1, t2, 251), 0);
+	assert_int_equal(maglev_build_excluding(b, 3, NULL, SEED, t1, t2, 251), 0);
 	for (int s = 0; s < 251; s++) {
 		assert_int_not_equal(t2[s], 0);
 		assert_int_not_equal(t2[s], t1[s]);
 	}
 	assert_int_equal(maglev_build(b, 1, SEED, t1, 251), 0);
-	assert_int_equal(maglev_build_excluding(b, 1, SEED, t1, t2, 251), 0);
+	assert_int_equal(maglev_build_excluding(b, 1, NULL, SEED, t1, t2, 251), 0);
 	for (int s = 0; s < 251; s++)
 		assert_int_equal(t2[s], 0);
 }
@@ -229,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_prime),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_order_independent),
+		cmocka_unit_test(test_keyed),
 		cmocka_unit_test(test_even_100),
 		cmocka_unit_test(test_weights_123),
 		cmocka_unit_test(test_weight_zero_gets_nothing),
