@@ -268,37 +268,47 @@ static __always_inline int send_on(struct xdp_md *ctx, void *data,
 	return XDP_TX;
 }
 
-static __always_inline int gue_decap(struct xdp_md *ctx, void *data,
-				     void *data_end, struct tunnel *t,
-				     struct udphdr *uh,
-				     const struct xlb_decap_config *cfg)
+/* What to do with a packet the decap takes. */
+struct verdict {
+	__u32 reason;		/* xlb_decap_reason */
+	int action;		/* sent on: the XDP action */
+	__u32 outer_len;	/* to the stack: the bytes to strip */
+	__u8 inner_proto;	/* ... and what is inside */
+};
+
+/* GUE: the list checked; the packet for the stack (v->outer_len set), to
+ * drop (v->reason says why), or sent on (v->action, counted here). */
+static __always_inline void gue_decap(struct xdp_md *ctx, void *data,
+				      void *data_end, struct tunnel *t,
+				      struct udphdr *uh,
+				      const struct xlb_decap_config *cfg,
+				      struct verdict *v)
 {
 	struct gue_pkt g = { .uh = uh };
-	__u32 reason, how;
-	int action;
+	__u32 how;
 
+	v->reason = XLB_DECAP_MALFORMED;
 	if (bpf_ntohs(uh->len) != t->payload)
-		return decap_verdict(XLB_DECAP_MALFORMED);
-	reason = gue_parse(data_end, t->payload, t->family, &g);
-	if (reason)
-		return decap_verdict(reason);
-	if (!g.c)
-		return to_stack(ctx, t, t->ip_hlen + g.hdr_len, g.inner_proto,
-				XLB_DECAP_GUE_ONE);
-	reason = decide(ctx, data_end, &g);
-	if (reason != XLB_DECAP_FWD_NO_SOCKET &&
-	    reason != XLB_DECAP_FWD_LISTENER) {
-		if (reason == XLB_DECAP_MALFORMED)
-			return decap_verdict(reason);
-		return to_stack(ctx, t, t->ip_hlen + g.hdr_len, g.inner_proto,
-				reason);
+		return;
+	v->reason = gue_parse(data_end, t->payload, t->family, &g);
+	if (v->reason)
+		return;
+	v->reason = g.c ? decide(ctx, data_end, &g) : XLB_DECAP_GUE_ONE;
+	if (v->reason == XLB_DECAP_MALFORMED)
+		return;
+	if (v->reason != XLB_DECAP_FWD_NO_SOCKET &&
+	    v->reason != XLB_DECAP_FWD_LISTENER) {
+		v->outer_len = t->ip_hlen + g.hdr_len;
+		v->inner_proto = g.inner_proto;
+		return;
 	}
-	count(reason);
-	if (cands_advance(t->l3, data_end, &g, t->family))
-		return decap_verdict(XLB_DECAP_MALFORMED);
-	action = send_on(ctx, data, data_end, t, uh, cfg, &how);
-	count(how);
-	return action;
+	count(v->reason);
+	if (cands_advance(t->l3, data_end, &g, t->family)) {
+		v->reason = XLB_DECAP_MALFORMED;
+		return;
+	}
+	v->action = send_on(ctx, data, data_end, t, uh, cfg, &how);
+	v->reason = how;
 }
 
 SEC("xdp")
@@ -309,6 +319,7 @@ int xlb_decap(struct xdp_md *ctx)
 	struct hdr_cursor nh = { .pos = data };
 	const struct xlb_decap_config *cfg;
 	struct xlb_decap_key key = {};
+	struct verdict v = {};
 	struct tunnel t = {};
 	struct udphdr *uh = NULL;
 	struct ethhdr *eth;
@@ -346,9 +357,21 @@ int xlb_decap(struct xdp_md *ctx)
 	if (t.l3 + t.ip_hlen + t.payload > data_end ||
 	    t.payload < (t.proto == IPPROTO_IPV6 ? 40 : 20))
 		return decap_verdict(XLB_DECAP_MALFORMED);
-	if (uh)
-		return gue_decap(ctx, data, data_end, &t, uh, cfg);
-	return to_stack(ctx, &t, t.ip_hlen, t.proto, XLB_DECAP_DONE);
+	if (uh) {
+		gue_decap(ctx, data, data_end, &t, uh, cfg, &v);
+		if (v.action) {		/* sent on (or dropped on the way) */
+			count(v.reason);
+			return v.action;
+		}
+		if (!v.outer_len)
+			return decap_verdict(v.reason);
+	} else {
+		v.reason = XLB_DECAP_DONE;
+		v.outer_len = t.ip_hlen;
+		v.inner_proto = t.proto;
+	}
+	/* one way to the stack for every tunnel (one copy of the L2 code) */
+	return to_stack(ctx, &t, v.outer_len, v.inner_proto, v.reason);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
