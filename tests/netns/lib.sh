@@ -140,8 +140,9 @@ WAITED=0
 # listens NS PORT: a TCP socket listens on PORT in namespace PREFIX-NS.
 listens() { in_ns "$1" ss -Hltn "sport = :$2" | grep -q .; }
 
-# listening NS PORT: until one does (bounded: 5 s).
-listening() { wait_until 5 listens "$1" "$2"; }
+# listening NS PORT: until one does (bounded: 20 s; a loaded host starts
+# python slowly, and the wait ends as soon as it listens).
+listening() { wait_until 20 listens "$1" "$2"; }
 
 # port_free NS PORT: nothing listens on PORT in namespace PREFIX-NS.
 port_free() { ! listens "$1" "$2"; }

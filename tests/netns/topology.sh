@@ -184,8 +184,8 @@ show_true() { [ "$(show_get "$1" 2>/dev/null)" = True ]; }
 # wait_true SECONDS EXPR: until show_get EXPR prints True.
 wait_true() { wait_until "$1" show_true "$2"; }
 
-# agent_wait: until the agent answers (bounded, 5 s).
-agent_wait() { wait_until 5 xlb show; }
+# agent_wait: until the agent answers (bounded, 20 s).
+agent_wait() { wait_until 20 xlb show; }
 
 # agent_start: runs the agent on $TMP/xlb.yaml, logging to $TMP/agent.log
 # (through the command AGENT_LOG_FILTER when set), and waits until it
