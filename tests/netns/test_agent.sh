@@ -228,7 +228,9 @@ state_is() { [ "$(backend_state "$1")" = "$2" ]; }
 wait_state() { wait_until "$3" state_is "$1" "$2"; }
 
 # (a) drained when its last flow closes, then removed as asked
-longlived ll2 "$VIP4" "$PORT" 2 4 --each be2
+# held until told to stop (bounded, 30 s): on a loaded host the 100 new
+# connections below took longer than a fixed hold
+longlived ll2 "$VIP4" "$PORT" 2 30 --each be2 --stop "$TMP/ll2.stop"
 check "drain: the command is accepted" \
 	xlb backend drain web4 "$(be_addr4 2)" --timeout 60s --remove
 check "drain: the backend shows draining" \
@@ -244,6 +246,7 @@ r = json.loads(sys.argv[1])
 sys.exit(r["fails"] != 0 or "be2" in r["counts"])' "$out"
 check "drain: still draining while its connections flow" \
 	test "$(backend_state "$(be_addr4 2)")" = draining
+touch "$TMP/ll2.stop"
 wait "$LL_PID"
 rc=$?
 check "drain: established connections keep flowing ($(tail -n 1 "$TMP/ll2.out"))" \
